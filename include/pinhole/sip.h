@@ -1,0 +1,189 @@
+/* sip: SIP message helpers over libosip2, wrapped once here so the daemons
+ * never see libosip2's mixed return conventions.
+ *
+ * Messages are libosip2's osip_message_t. Whoever gets one from sip_parse or
+ * sip_response_new owns it and frees it with sip_free. Strings returned as
+ * `const char *` point into the message and live as long as it does. */
+#ifndef PINHOLE_SIP_H
+#define PINHOLE_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <osipparser2/osip_parser.h>
+
+#include "pinhole/addr.h"
+
+#define SIP_MAX_MESSAGE 65536      /* larger datagrams are refused */
+#define SIP_BRANCH_MAGIC "z9hG4bK"
+#define SIP_DEFAULT_PORT 5060
+#define SIP_BRANCH_LEN 48          /* room for a branch we generate */
+#define SIP_TAG_LEN 24
+
+/* Once per process, before any other sip_* call. Returns 0 or -ENOMEM. */
+int sip_init(void);
+
+/* ---- parse / serialize ---- */
+
+/* Why a datagram was refused, for the log line and the answer. */
+enum sip_parse_error {
+    SIP_PARSE_OK = 0,
+    SIP_PARSE_TOO_BIG,       /* > SIP_MAX_MESSAGE: drop */
+    SIP_PARSE_MALFORMED,     /* start line, header syntax: 400 or drop */
+    SIP_PARSE_VERSION,       /* not SIP/2.0: 505 */
+    SIP_PARSE_MISSING,       /* Via/From/To/Call-ID/CSeq absent or repeated: 400 */
+    SIP_PARSE_BAD_CSEQ,      /* CSeq number out of range, method mismatch: 400 */
+    SIP_PARSE_BAD_LENGTH,    /* Content-Length negative, repeated or > body: 400 */
+};
+
+struct sip_parse_result {
+    enum sip_parse_error error;
+    const char *reason;      /* static text for the log line */
+    /* When error != OK but the message got far enough to be answered (a
+     * request with a parseable Via, From, To, Call-ID and CSeq), `answerable`
+     * is set and *out holds it so the caller can send 400/505; else NULL. */
+    bool answerable;
+};
+
+/* Parses one datagram (need not be NUL-terminated). Bytes after the body
+ * that Content-Length announces are ignored (RFC 3261 18.3). On success
+ * returns 0 and *out owns the message. On failure returns -EINVAL (or
+ * -EMSGSIZE when too big), fills res, and *out is NULL unless
+ * res->answerable. */
+int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_parse_result *res);
+
+/* Serializes with a correct Content-Length. *out is malloc'd: the caller
+ * frees it with osip_free(). Returns 0, -ENOMEM or -EINVAL. */
+int sip_serialize(const osip_message_t *m, char **out, size_t *len);
+
+void sip_free(osip_message_t *m);
+/* Deep copy; the caller owns the copy. Returns 0 or -ENOMEM. */
+int sip_clone(const osip_message_t *m, osip_message_t **out);
+
+/* ---- reading ---- */
+
+bool sip_is_request(const osip_message_t *m);
+const char *sip_method(const osip_message_t *m);     /* requests: "INVITE"; NULL for responses */
+int sip_status(const osip_message_t *m);             /* responses: 100..699; 0 for requests */
+bool sip_method_is(const osip_message_t *m, const char *method);
+/* "number" or "number@host" into buf. Returns 0, -ENOENT, -ENOSPC. */
+int sip_call_id(const osip_message_t *m, char *buf, size_t len);
+/* CSeq number and method (method points into m). Returns 0 or -ENOENT. */
+int sip_cseq(const osip_message_t *m, uint32_t *num, const char **method);
+/* The To/From tag, or NULL. */
+const char *sip_to_tag(const osip_message_t *m);
+const char *sip_from_tag(const osip_message_t *m);
+/* User part of the To URI (the AOR's ID) or the Request-URI; NULL if none. */
+const char *sip_to_user(const osip_message_t *m);
+const char *sip_request_uri_user(const osip_message_t *m);
+/* Request-URI scheme is sip or sips. */
+bool sip_request_uri_is_sip(const osip_message_t *m);
+
+/* ---- Via ---- */
+
+struct sip_via_info {
+    const char *transport;  /* "UDP" */
+    const char *host;       /* sent-by host as written (IPv6 without brackets) */
+    uint16_t port;          /* sent-by port, SIP_DEFAULT_PORT when absent */
+    const char *branch;     /* NULL when absent */
+    const char *received;   /* NULL when absent */
+    bool has_rport;         /* rport present (with or without value) */
+    uint16_t rport;         /* 0 when absent or empty */
+};
+/* Reads Via number `pos` (0 = top). Returns 0 or -ENOENT. */
+int sip_via_get(const osip_message_t *m, int pos, struct sip_via_info *out);
+int sip_via_count(const osip_message_t *m);
+/* The top Via's sent-by as an address; -EINVAL when the host is a name. */
+int sip_via_sent_by(const osip_message_t *m, struct addr *out);
+/* RFC 3581 / RFC 3261 18.2.1: sets received=<src host> and rport=<src port>
+ * on the top Via (replacing any values). Returns 0, -ENOENT or -ENOMEM. */
+int sip_via_set_received(osip_message_t *m, const struct addr *src);
+/* Pushes "Via: SIP/2.0/UDP <self>;branch=<branch>;rport" on top. If branch is
+ * NULL a fresh one is generated. The branch used is copied to branch_out
+ * (may be NULL). Returns 0 or -ENOMEM. */
+int sip_via_push(osip_message_t *m, const struct addr *self, const char *branch, char *branch_out,
+                 size_t branch_out_len);
+/* Removes the top Via if its sent-by is `self`. Returns 0, -ENOENT (no Via)
+ * or -EPERM (top Via is not ours: a misrouted response). */
+int sip_via_pop_self(osip_message_t *m, const struct addr *self);
+/* Where a response to this message goes (RFC 3261 18.2.2, RFC 3581):
+ * the top Via's received (else sent-by host) and rport (else sent-by port).
+ * -EINVAL when that is not a numeric, routable unicast address (a name, a
+ * broadcast or multicast address: never answered). */
+int sip_response_destination(const osip_message_t *m, struct addr *out);
+
+/* ---- routing headers ---- */
+
+/* Adds "Record-Route: <sip:self;lr>" on top. */
+int sip_record_route_push(osip_message_t *m, const struct addr *self);
+/* If the top Route names self (host and port), removes it and returns 1;
+ * returns 0 when it does not, -ENOENT when there is no Route. */
+int sip_route_pop_self(osip_message_t *m, const struct addr *self);
+/* The top Route's URI host:port as an address (loose routing). */
+int sip_route_top(const osip_message_t *m, struct addr *out);
+/* Request-URI host and port as an address (-EINVAL when a name). */
+int sip_request_uri_addr(const osip_message_t *m, struct addr *out);
+/* Sets the Request-URI host and port, keeping scheme, user and params. */
+int sip_request_uri_set(osip_message_t *m, const struct addr *to);
+/* Adds "Path: <sip:self;lr>" (RFC 3327). */
+int sip_path_push(osip_message_t *m, const struct addr *self);
+/* The first Path URI's host:port; -ENOENT when absent. */
+int sip_path_first(const osip_message_t *m, struct addr *out);
+
+/* ---- Contact ---- */
+
+int sip_contact_count(const osip_message_t *m);
+/* First Contact's URI host:port as an address (-ENOENT, -EINVAL when a name). */
+int sip_contact_addr(const osip_message_t *m, struct addr *out);
+/* First Contact's URI as text ("sip:alice@1.2.3.4:5060"); caller frees with osip_free. */
+int sip_contact_uri_text(const osip_message_t *m, char **out);
+/* Rewrites the first Contact URI's host and port (patent step 144). */
+int sip_contact_set(osip_message_t *m, const struct addr *to);
+/* Replaces all Contacts with one "<uri>" and optional ";expires=N" (N < 0: none). */
+int sip_contact_replace(osip_message_t *m, const char *uri, long expires);
+/* Contact "*" (unregister all). */
+bool sip_contact_is_star(const osip_message_t *m);
+/* Expires for a REGISTER: the first Contact's expires param, else the Expires
+ * header, else -1. Non-numeric or > 2^32-1 gives -EINVAL. */
+long sip_register_expires(const osip_message_t *m);
+/* Sets the Expires header (replacing it) and the first Contact's expires param if present. */
+int sip_set_expires(osip_message_t *m, long seconds);
+
+/* ---- Max-Forwards ---- */
+
+/* Decrements Max-Forwards (adds "Max-Forwards: 70" when absent). Returns the
+ * new value, or -ELOOP when it was already 0 (answer 483). */
+int sip_max_forwards_decrement(osip_message_t *m);
+
+/* ---- generic headers, body ---- */
+
+/* First header by name (case-insensitive); NULL when absent. */
+const char *sip_header_get(const osip_message_t *m, const char *name);
+/* Removes every header named `name`, then adds one with `value`. */
+int sip_header_set(osip_message_t *m, const char *name, const char *value);
+int sip_header_remove(osip_message_t *m, const char *name);
+
+/* The first body; *body points into m. Returns 0 or -ENOENT. */
+int sip_body_get(const osip_message_t *m, const char **body, size_t *len);
+/* Replaces the body (copied) and Content-Type; len 0 removes it. */
+int sip_body_set(osip_message_t *m, const char *body, size_t len, const char *content_type);
+/* Content-Type is application/sdp. */
+bool sip_body_is_sdp(const osip_message_t *m);
+
+/* ---- building ---- */
+
+const char *sip_reason_phrase(int status);
+/* Builds a response to `req`: status line, Via (all, in order), From, To,
+ * Call-ID, CSeq copied; a To-tag added when status > 100 and To has none
+ * (to_tag NULL = generate one). Content-Length 0. *out owned by the caller. */
+int sip_response_new(osip_message_t **out, const osip_message_t *req, int status,
+                     const char *to_tag);
+/* Builds the ACK for a non-2xx final `resp` to INVITE `req` (RFC 3261
+ * 17.1.1.3: same Request-URI, top Via only, To from the response). */
+int sip_ack_for(osip_message_t **out, const osip_message_t *req, const osip_message_t *resp);
+/* Fills buf with "z9hG4bK" + random hex. */
+void sip_branch_new(char *buf, size_t len);
+void sip_tag_new(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,129 @@
+/* txn: the RFC 3261 §17 transaction layer all three daemons share.
+ *
+ * Server side: absorbs retransmitted requests by branch (resending the last
+ * response), retransmits a non-2xx final to INVITE until the ACK arrives
+ * (timers G/H, then I), keeps a 2xx-answered INVITE "accepted" for 64·T1
+ * (RFC 6026) and a finished non-INVITE for timer J, so late retransmissions
+ * are still absorbed and never handled twice.
+ *
+ * Client side: sends a request, retransmits it (timers A/E), gives up at
+ * 64·T1 (timers B/F), matches responses by top-Via branch and CSeq method,
+ * ACKs non-2xx finals to INVITE itself and absorbs their retransmissions
+ * (timer D).
+ *
+ * The layer owns every transaction and frees it when its timers end. Users
+ * hold transaction pointers only until the terminate callback tells them the
+ * transaction is gone. */
+#ifndef PINHOLE_TXN_H
+#define PINHOLE_TXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pinhole/addr.h"
+#include "pinhole/loop.h"
+#include "pinhole/sip.h"
+
+struct txn_layer;
+struct txn_server;
+struct txn_client;
+
+struct txn_timers {
+    uint32_t t1_ms; /* RTT estimate, RFC default 500 */
+    uint32_t t2_ms; /* max retransmit interval for non-INVITE, default 4000 */
+    uint32_t t4_ms; /* max time a message stays in the network, default 5000 */
+    /* A server transaction that the daemon never answers is dropped after
+     * this long (0 = 180000 ms), so a lost upstream cannot leak it. */
+    uint32_t server_max_ms;
+};
+
+struct txn_stats {
+    uint64_t servers;          /* live server transactions */
+    uint64_t clients;          /* live client transactions */
+    uint64_t absorbed;         /* retransmitted requests absorbed */
+    uint64_t retransmissions;  /* requests/responses we resent */
+    uint64_t timeouts;         /* client transactions that got no final answer */
+};
+
+/* timers NULL = RFC 3261 defaults. The layer keeps the loop pointer and
+ * frees nothing of it. Returns 0 or -ENOMEM. */
+int txn_layer_new(struct txn_layer **out, struct loop *l, const struct txn_timers *timers);
+/* Frees every transaction without calling any callback. */
+void txn_layer_free(struct txn_layer *tl);
+void txn_layer_stats(const struct txn_layer *tl, struct txn_stats *out);
+
+/* ---- server transactions ---- */
+
+enum txn_match {
+    TXN_NEW = 0,            /* a new request: *out is its new transaction (NULL for ACK) */
+    TXN_RETRANSMISSION = 1, /* matched a live transaction and was absorbed */
+    TXN_ACK_ABSORBED = 2,   /* the ACK for a non-2xx final we sent */
+};
+
+/* Feeds every received request through the layer. `req` is not taken (the
+ * layer keeps its own copy of what it needs). For TXN_NEW the caller handles
+ * the request and answers through *out; an ACK that matches no transaction
+ * (the ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with
+ * *out NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via branch
+ * or CSeq to key on: the caller answers 400 or drops). */
+int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const struct addr *src,
+                       const struct transport *tp, struct txn_server **out);
+
+/* Sends a response in this transaction to the request's response
+ * destination (top Via received/rport, else sent-by) through the transport
+ * the request came in on, and remembers it for retransmission. Provisional
+ * responses may be sent any number of times; after a final one further
+ * calls return -EALREADY. `resp` is not taken. Returns 0 or -errno. */
+int txn_server_respond(struct txn_server *st, const osip_message_t *resp);
+/* Builds (sip_response_new) and sends a response with this status. The
+ * To-tag is the transaction's own, stable across calls. */
+int txn_server_respond_status(struct txn_server *st, int status);
+/* The same, with extra headers set on it before sending (NULL-terminated
+ * name/value pairs, e.g. "Retry-After", "30", NULL). */
+int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers);
+
+/* The request that created it: owned by the transaction. */
+const osip_message_t *txn_server_request(const struct txn_server *st);
+const struct addr *txn_server_source(const struct txn_server *st);
+const struct transport *txn_server_transport(const struct txn_server *st);
+const char *txn_server_to_tag(const struct txn_server *st);
+bool txn_server_is_final(const struct txn_server *st);
+
+/* Called once when the layer frees the transaction (final timers done, or
+ * never answered within server_max_ms). Users drop their pointers then. */
+typedef void (*txn_server_end_cb)(struct txn_server *st, void *arg);
+void txn_server_set_user(struct txn_server *st, void *user, txn_server_end_cb on_end);
+void *txn_server_user(const struct txn_server *st);
+
+/* ---- client transactions ---- */
+
+/* A response for the transaction (each provisional, then the first final),
+ * or resp == NULL when it timed out (B/F) or could not be sent. After a
+ * final or a timeout no further callback comes. `resp` and `src` are only
+ * valid during the call. */
+typedef void (*txn_client_cb)(struct txn_client *ct, const osip_message_t *resp,
+                              const struct addr *src, void *arg);
+
+/* Sends `req` (taken: the layer owns and frees it) to dst through tp. The
+ * request must already carry our top Via with a fresh branch
+ * (sip_via_push): that branch and the CSeq method key the transaction.
+ * Returns 0 (and *out when out is non-NULL) or -errno; on error req is freed. */
+int txn_client_send(struct txn_layer *tl, osip_message_t *req, const struct addr *dst,
+                    const struct transport *tp, txn_client_cb cb, void *arg,
+                    struct txn_client **out);
+
+/* Feeds every received response through the layer. Returns 0 when it
+ * matched a transaction (the callback ran, or it was a retransmission that
+ * was absorbed or re-ACKed), -ENOENT when it matches none (a stray response
+ * or a retransmitted 2xx to INVITE after the transaction ended: a proxy
+ * forwards it statelessly). */
+int txn_client_receive(struct txn_layer *tl, const osip_message_t *resp, const struct addr *src);
+
+/* The user loses interest: no callback comes any more; the layer still
+ * ACKs and absorbs what RFC 3261 requires, then frees it. */
+void txn_client_abandon(struct txn_client *ct);
+/* The request as sent: owned by the transaction. */
+const osip_message_t *txn_client_request(const struct txn_client *ct);
+const struct addr *txn_client_destination(const struct txn_client *ct);
+
+#endif

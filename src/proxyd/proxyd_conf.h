@@ -1,0 +1,28 @@
+/* proxyd's configuration: the struct and its key table (design.md). */
+#ifndef PROXYD_CONF_H
+#define PROXYD_CONF_H
+
+#include "pinhole/conf.h"
+
+enum keepalive_kind { KEEPALIVE_CRLF = 0, KEEPALIVE_OPTIONS = 1 };
+
+struct proxyd_conf {
+    struct addr listen;
+    struct addr advertise;     /* in Via / Record-Route / Path (default listen) */
+    struct addr redirect;      /* redirectd */
+    struct addr_list relays;   /* relayd control addresses, tried in order */
+    struct {
+        int keepalive_interval; /* s; 0 = off */
+        int keepalive;          /* enum keepalive_kind */
+        int max_expires;        /* cap on Expires for NATed clients */
+        bool private_contact_is_nat;
+    } nat;
+    struct addr stats;
+    enum log_level log_level;
+};
+
+extern const struct conf_key proxyd_conf_keys[];
+extern const size_t proxyd_conf_nkeys;
+int proxyd_conf_finish(void *cfg, char *err, size_t errlen);
+
+#endif

@@ -223,16 +223,18 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 int udp_sock_open(struct udp_sock **out, struct loop *l, const struct addr *local, udp_recv_cb cb,
                   void *arg)
 {
-    int err, one = 1;
+    int err;
     struct udp_sock *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    s->fd = -1;
     s->fd = socket(addr_family(local), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0) {
         err = -errno;
         goto out;
     }
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* No SO_REUSEADDR: on UDP it would let a second daemon bind the same
+     * port and silently take half the traffic. */
     if (bind(s->fd, &local->u.sa, local->len) != 0) {
         err = -errno;
         goto out;

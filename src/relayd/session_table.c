@@ -1,0 +1,424 @@
+/* session_table: sessions by Call-ID, their streams and their expiry. */
+#include "session_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "pinhole/log.h"
+#include "pinhole/sdp.h"
+#include "port_pool.h"
+#include "relay_limits.h"
+
+#define HASH_MIN_BUCKETS 64
+
+struct relay_stream {
+    struct media_sock rtp, rtcp;
+    struct relay_stream *next;
+    uint16_t port;
+};
+
+struct session {
+    struct session_table *table;
+    struct session *hnext;        /* hash chain */
+    struct session *prev, *next;  /* every session, oldest first */
+    struct relay_stream *streams; /* in m= line order */
+    uint64_t created_ms;
+    uint64_t last_activity_ms; /* written by the media path */
+    uint32_t hash;
+    uint8_t nstreams;
+    char call_id[];
+};
+
+struct session_table {
+    struct loop *loop;
+    struct media *media;
+    struct port_pool *pool;
+    struct timer *sweep;
+    struct session **buckets;
+    size_t nbuckets; /* a power of two */
+    struct session *oldest, *newest;
+    size_t count, streams;
+    uint32_t seed;
+    uint64_t timeout_ms, lifetime_ms;
+    uint64_t expired_idle, expired_lifetime;
+    struct addr media_address;
+    uint16_t port_min, port_max;
+};
+
+/* FNV-1a, seeded per process so Call-IDs cannot be chosen to collide. */
+static uint32_t hash_call_id(uint32_t seed, const char *s)
+{
+    uint32_t h = 2166136261u ^ seed;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void on_sweep(struct timer *tm, void *arg)
+{
+    struct session_table *t = arg;
+    (void)tm;
+    session_table_expire(t, loop_now_ms(t->loop));
+}
+
+static bool config_valid(const struct session_table_config *cfg)
+{
+    int fam = addr_family(&cfg->media_address);
+    return cfg->session_timeout_s > 0 && cfg->port_min > 0 && cfg->port_min < cfg->port_max &&
+           (fam == AF_INET || fam == AF_INET6);
+}
+
+static void apply_timeouts(struct session_table *t, const struct session_table_config *cfg)
+{
+    t->timeout_ms = (uint64_t)cfg->session_timeout_s * 1000;
+    t->lifetime_ms = (uint64_t)cfg->max_lifetime_s * 1000;
+    media_set_relatch_after(t->media, cfg->relatch_after_s);
+}
+
+static int build(struct session_table *t, const struct session_table_config *cfg)
+{
+    struct media_config mc = {.address = cfg->media_address,
+                              .port_min = cfg->port_min,
+                              .port_max = cfg->port_max,
+                              .relatch_after_s = cfg->relatch_after_s};
+    int err = port_pool_new(&t->pool, cfg->port_min, cfg->port_max);
+
+    if (err == 0)
+        err = media_new(&t->media, t->loop, &mc);
+    if (err == 0)
+        err = timer_new(&t->sweep, t->loop, on_sweep, t);
+    if (err)
+        return err;
+    t->nbuckets = HASH_MIN_BUCKETS;
+    t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+    return t->buckets ? 0 : -ENOMEM;
+}
+
+int session_table_new(struct session_table **out, struct loop *l,
+                      const struct session_table_config *cfg)
+{
+    struct session_table *t;
+    int err;
+
+    if (!config_valid(cfg))
+        return -EINVAL;
+    t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->loop = l;
+    t->media_address = cfg->media_address;
+    t->port_min = cfg->port_min;
+    t->port_max = cfg->port_max;
+    if (getrandom(&t->seed, sizeof t->seed, GRND_NONBLOCK) != sizeof t->seed)
+        t->seed = (uint32_t)(uintptr_t)t ^ (uint32_t)loop_now_ms(l);
+    err = build(t, cfg);
+    if (err) {
+        session_table_free(t);
+        return err;
+    }
+    apply_timeouts(t, cfg);
+    timer_start_periodic(t->sweep, RELAY_SWEEP_MS);
+    *out = t;
+    return 0;
+}
+
+void session_table_free(struct session_table *t)
+{
+    if (!t)
+        return;
+    while (t->oldest)
+        session_free(t->oldest);
+    timer_free(t->sweep);
+    media_free(t->media);
+    port_pool_free(t->pool);
+    free(t->buckets);
+    free(t);
+}
+
+int session_table_reconfigure(struct session_table *t, const struct session_table_config *cfg)
+{
+    if (!config_valid(cfg) || !addr_equal(&cfg->media_address, &t->media_address) ||
+        cfg->port_min != t->port_min || cfg->port_max != t->port_max)
+        return -EINVAL;
+    apply_timeouts(t, cfg);
+    return 0;
+}
+
+/* ---- hash ---- */
+
+static struct session **bucket_of(const struct session_table *t, uint32_t hash)
+{
+    return &t->buckets[hash & (t->nbuckets - 1)];
+}
+
+/* Doubles the buckets at load factor 1; on allocation failure the table
+ * keeps working with longer chains. */
+static void hash_grow(struct session_table *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct session **b = calloc(n, sizeof *b);
+
+    if (!b)
+        return;
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        struct session *s = t->buckets[i], *next;
+        for (; s; s = next) {
+            next = s->hnext;
+            s->hnext = b[s->hash & (n - 1)];
+            b[s->hash & (n - 1)] = s;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = n;
+}
+
+static void hash_remove(struct session_table *t, struct session *s)
+{
+    struct session **pp = bucket_of(t, s->hash);
+    while (*pp && *pp != s)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = s->hnext;
+}
+
+struct session *session_table_get(const struct session_table *t, const char *call_id)
+{
+    uint32_t h = hash_call_id(t->seed, call_id);
+    struct session *s = *bucket_of(t, h);
+
+    for (; s; s = s->hnext)
+        if (s->hash == h && strcmp(s->call_id, call_id) == 0)
+            return s;
+    return NULL;
+}
+
+/* ---- sessions ---- */
+
+static bool call_id_valid(const char *call_id, size_t *len)
+{
+    size_t n = strnlen(call_id, RELAY_CALL_ID_MAX + 1);
+
+    if (n == 0 || n > RELAY_CALL_ID_MAX)
+        return false;
+    /* RFC 3261 §25.1 word characters are visible ASCII; this also keeps
+     * the Call-ID safe to print in log lines. */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)call_id[i] <= 0x20 || (unsigned char)call_id[i] >= 0x7f)
+            return false;
+    *len = n;
+    return true;
+}
+
+int session_create(struct session_table *t, const char *call_id, struct session **out)
+{
+    struct session *s;
+    size_t n;
+
+    if (!call_id || !call_id_valid(call_id, &n))
+        return -EINVAL;
+    if (session_table_get(t, call_id))
+        return -EEXIST;
+    s = calloc(1, sizeof *s + n + 1);
+    if (!s)
+        return -ENOMEM;
+    memcpy(s->call_id, call_id, n + 1);
+    s->table = t;
+    s->hash = hash_call_id(t->seed, call_id);
+    s->created_ms = s->last_activity_ms = loop_now_ms(t->loop);
+    if (t->count >= t->nbuckets)
+        hash_grow(t);
+    s->hnext = *bucket_of(t, s->hash);
+    *bucket_of(t, s->hash) = s;
+    s->prev = t->newest;
+    if (t->newest)
+        t->newest->next = s;
+    else
+        t->oldest = s;
+    t->newest = s;
+    t->count++;
+    *out = s;
+    return 0;
+}
+
+struct open_ctx {
+    struct media *media;
+    struct relay_stream *st;
+    uint64_t *activity;
+};
+
+static int open_pair(uint16_t rtp_port, void *arg)
+{
+    struct open_ctx *o = arg;
+    int err = media_sock_open(o->media, &o->st->rtp, rtp_port, o->activity);
+
+    if (err)
+        return err;
+    err = media_sock_open(o->media, &o->st->rtcp, (uint16_t)(rtp_port + 1), o->activity);
+    if (err)
+        media_sock_close(&o->st->rtp);
+    return err;
+}
+
+int session_add_stream(struct session *s, uint16_t *rtp_port)
+{
+    struct session_table *t = s->table;
+    struct relay_stream *st, **tail;
+    struct open_ctx o;
+    int err;
+
+    if (s->nstreams >= SDP_MAX_MEDIA)
+        return -E2BIG;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    o = (struct open_ctx){t->media, st, &s->last_activity_ms};
+    err = port_pool_alloc(t->pool, open_pair, &o, &st->port);
+    if (err) {
+        if (err == -EMFILE || err == -ENFILE)
+            log_warn("relay: out of file descriptors with %zu streams open", t->streams);
+        free(st);
+        return err;
+    }
+    for (tail = &s->streams; *tail; tail = &(*tail)->next)
+        ;
+    *tail = st;
+    s->nstreams++;
+    t->streams++;
+    *rtp_port = st->port;
+    return 0;
+}
+
+void session_free(struct session *s)
+{
+    struct session_table *t;
+
+    if (!s)
+        return;
+    t = s->table;
+    while (s->streams) {
+        struct relay_stream *st = s->streams;
+        s->streams = st->next;
+        media_sock_close(&st->rtp);
+        media_sock_close(&st->rtcp);
+        port_pool_release(t->pool, st->port);
+        t->streams--;
+        free(st);
+    }
+    hash_remove(t, s);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->oldest = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        t->newest = s->prev;
+    t->count--;
+    free(s);
+}
+
+/* ---- expiry ---- */
+
+static uint64_t session_packets(const struct session *s)
+{
+    uint64_t n = 0;
+    for (const struct relay_stream *st = s->streams; st; st = st->next)
+        for (int c = 0; c < 2; c++)
+            n += st->rtp.latch.ch[c].packets + st->rtcp.latch.ch[c].packets;
+    return n;
+}
+
+/* Design.md decision 9: a proxy that lost its BYE must not leak ports. */
+static bool expire_one(struct session_table *t, struct session *s, uint64_t now_ms)
+{
+    const char *why;
+
+    if (t->lifetime_ms && now_ms - s->created_ms >= t->lifetime_ms) {
+        t->expired_lifetime++;
+        why = "reached max_lifetime";
+    } else if (now_ms >= s->last_activity_ms && now_ms - s->last_activity_ms >= t->timeout_ms) {
+        t->expired_idle++;
+        why = "silent for session_timeout";
+    } else {
+        return false;
+    }
+    log_info("relay session %s %s: freed (%u streams, %llu packets)", s->call_id, why,
+             (unsigned)s->nstreams, (unsigned long long)session_packets(s));
+    session_free(s);
+    return true;
+}
+
+size_t session_table_expire(struct session_table *t, uint64_t now_ms)
+{
+    size_t freed = 0;
+    struct session *s = t->oldest, *next;
+
+    /* A walk over every session: 20,000 of them once a second is a few
+     * hundred microseconds, and activity is a plain store on the fast path
+     * instead of a reordering. */
+    for (; s; s = next) {
+        next = s->next;
+        if (now_ms >= s->created_ms && expire_one(t, s, now_ms))
+            freed++;
+    }
+    return freed;
+}
+
+void session_table_get_stats(const struct session_table *t, struct session_table_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sessions = t->count;
+    out->streams = t->streams;
+    out->pairs_in_use = port_pool_in_use(t->pool);
+    out->pairs_free = port_pool_available(t->pool);
+    out->expired_idle = t->expired_idle;
+    out->expired_lifetime = t->expired_lifetime;
+    media_get_totals(t->media, &out->media);
+}
+
+/* ---- accessors ---- */
+
+static const struct relay_stream *stream_at(const struct session *s, size_t i)
+{
+    const struct relay_stream *st = s->streams;
+    while (st && i--)
+        st = st->next;
+    return st;
+}
+
+const char *session_call_id(const struct session *s)
+{
+    return s->call_id;
+}
+
+size_t session_stream_count(const struct session *s)
+{
+    return s->nstreams;
+}
+
+uint16_t session_stream_port(const struct session *s, size_t i)
+{
+    const struct relay_stream *st = stream_at(s, i);
+    return st ? st->port : 0;
+}
+
+const struct latch_pair *session_stream_latch(const struct session *s, size_t i, bool rtcp)
+{
+    const struct relay_stream *st = stream_at(s, i);
+    if (!st)
+        return NULL;
+    return rtcp ? &st->rtcp.latch : &st->rtp.latch;
+}
+
+uint64_t session_created_ms(const struct session *s)
+{
+    return s->created_ms;
+}
+
+uint64_t session_last_activity_ms(const struct session *s)
+{
+    return s->last_activity_ms;
+}

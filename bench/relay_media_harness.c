@@ -14,6 +14,10 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pinhole/log.h"
 
 struct harness_opts {
     const char *addr, *ports_file;

@@ -27,9 +27,10 @@ test-build: test-deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPINHOLE_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 
-# The whole test suite: unit, integration and (as root) end-to-end.
-test: test-build
-	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+# The whole test suite: unit, integration and (as root) end-to-end. The
+# plain build (no sanitizers) is what the valgrind test runs.
+test: test-build build
+	cd $(TEST_BUILD) && PLAIN_BUILD_DIR=$(CURDIR)/$(BUILD) ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	@bench/run.sh $(BUILD)

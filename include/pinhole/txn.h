@@ -64,8 +64,10 @@ enum txn_match {
  * layer keeps its own copy of what it needs). For TXN_NEW the caller handles
  * the request and answers through *out; an ACK that matches no transaction
  * (the ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with
- * *out NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via branch
- * or CSeq to key on: the caller answers 400 or drops). */
+ * *out NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via, CSeq
+ * or Call-ID to key on: the caller answers 400 or drops). A request without
+ * an RFC 3261 branch (RFC 2543 peers) is keyed on Call-ID, CSeq, From tag
+ * and sent-by instead. */
 int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const struct addr *src,
                        const struct transport *tp, struct txn_server **out);
 
@@ -81,6 +83,10 @@ int txn_server_respond_status(struct txn_server *st, int status);
 /* The same, with extra headers set on it before sending (NULL-terminated
  * name/value pairs, e.g. "Retry-After", "30", NULL). */
 int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers);
+
+/* The live INVITE server transaction a CANCEL refers to (same branch and
+ * sent-by, RFC 3261 9.2), or NULL. Owned by the layer. */
+struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_message_t *cancel);
 
 /* The request that created it: owned by the transaction. */
 const osip_message_t *txn_server_request(const struct txn_server *st);

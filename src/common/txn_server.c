@@ -1,0 +1,315 @@
+/* txn_server: RFC 3261 §17.2 server transactions, with the RFC 6026
+ * "Accepted" state for INVITEs answered 2xx.
+ *
+ * One timer per transaction serves every state:
+ *   PROCEEDING  no final yet: dropped after server_max_ms (a lost upstream)
+ *   COMPLETED   INVITE non-2xx: G (T1 doubling to T2) resends, H (64·T1) ends
+ *               non-INVITE: J (64·T1) ends
+ *   CONFIRMED   INVITE, ACK seen: I (T4) ends
+ *   ACCEPTED    INVITE 2xx: 64·T1 (RFC 6026 Timer L) ends
+ * Every end goes through server_end(), the one teardown path. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pinhole/loop.h"
+#include "pinhole/sip.h"
+#include "txn_internal.h"
+
+enum server_state {
+    SRV_PROCEEDING = 0,
+    SRV_COMPLETED,
+    SRV_CONFIRMED,
+    SRV_ACCEPTED,
+};
+
+struct txn_server {
+    struct txn_layer *tl;
+    osip_message_t *req; /* clone, with received/rport from the source */
+    struct addr src;
+    struct addr dst;     /* response destination (§18.2.2, RFC 3581) */
+    int dst_err;         /* non-zero: the request cannot be answered */
+    struct transport tp; /* by value: the socket outlives transactions */
+    struct timer *timer;
+    struct txn_retx retx; /* timers G/H */
+    enum server_state state;
+    bool invite;
+    bool legacy; /* RFC 2543 key: ACKs must carry final_tag */
+    char *last;  /* last response sent, for retransmission (osip_free) */
+    size_t last_len;
+    char *final_tag; /* To tag of the final response (RFC 2543 ACK match) */
+    char own_tag[SIP_TAG_LEN];
+    const char *to_tag; /* the request's To tag, else own_tag */
+    void *user;
+    txn_server_end_cb on_end;
+    char key[]; /* the table key */
+};
+
+static void server_free(struct txn_server *st)
+{
+    timer_free(st->timer);
+    if (st->req)
+        sip_free(st->req);
+    osip_free(st->last);
+    free(st->final_tag);
+    st->tl->stats.servers--;
+    free(st);
+}
+
+void txn_server_discard(void *p)
+{
+    server_free(p);
+}
+
+/* The one end of a transaction: out of the table, the user told, freed. */
+static void server_end(struct txn_server *st)
+{
+    table_remove(st->tl->servers, st->key);
+    if (st->on_end)
+        st->on_end(st, st->user);
+    server_free(st);
+}
+
+static void resend_last(struct txn_server *st)
+{
+    if (!st->last || st->dst_err)
+        return;
+    /* A failed resend is a lost datagram: the peer retransmits again. */
+    (void)transport_send(&st->tp, &st->dst, st->last, st->last_len);
+    st->tl->stats.retransmissions++;
+}
+
+static void on_server_timer(struct timer *t, void *arg)
+{
+    struct txn_server *st = arg;
+    (void)t;
+    if (st->state == SRV_COMPLETED && st->invite) {
+        if (txn_retx_expired(&st->retx)) {
+            server_end(st); /* timer H: no ACK came */
+            return;
+        }
+        resend_last(st); /* timer G, §17.2.1 */
+        uint64_t next = 2 * st->retx.interval;
+        txn_retx_arm(&st->retx, st->timer, next < st->tl->tm.t2_ms ? next : st->tl->tm.t2_ms);
+        return;
+    }
+    /* server_max_ms, J, I or L: all end the transaction. */
+    server_end(st);
+}
+
+static int server_new(struct txn_server **out, struct txn_layer *tl, const osip_message_t *req,
+                      const char *key, bool legacy, const struct addr *src,
+                      const struct transport *tp)
+{
+    size_t klen = strlen(key);
+    struct txn_server *st = calloc(1, sizeof *st + klen + 1);
+    if (!st)
+        return -ENOMEM;
+    memcpy(st->key, key, klen + 1);
+    st->tl = tl;
+    tl->stats.servers++;
+    st->src = *src;
+    st->tp = *tp;
+    st->legacy = legacy;
+    st->invite = sip_method_is(req, "INVITE");
+    int err = sip_clone(req, &st->req);
+    if (err)
+        goto out;
+    /* Responses go back to the packet's source (RFC 3581, design §1),
+     * whether or not the daemon already stamped the Via. */
+    err = sip_via_set_received(st->req, src);
+    if (err)
+        goto out;
+    st->dst_err = sip_response_destination(st->req, &st->dst);
+    sip_tag_new(st->own_tag, sizeof st->own_tag);
+    st->to_tag = sip_to_tag(st->req) ? sip_to_tag(st->req) : st->own_tag;
+    err = timer_new(&st->timer, tl->loop, on_server_timer, st);
+    if (err)
+        goto out;
+    err = table_put(tl->servers, st->key, st, 0, NULL);
+    if (err)
+        goto out;
+    timer_start(st->timer, tl->tm.server_max_ms);
+    *out = st;
+    return 0;
+out:
+    server_free(st);
+    return err;
+}
+
+/* An ACK that matched an INVITE transaction's key (§17.2.1). */
+static int server_ack(struct txn_server *st, const osip_message_t *ack, struct txn_server **out)
+{
+    const char *tag = sip_to_tag(ack);
+    /* RFC 2543 keys carry no branch: the ACK must name the final we sent. */
+    bool ours = !st->legacy || (tag && st->final_tag && strcmp(tag, st->final_tag) == 0);
+    if (ours && st->state == SRV_COMPLETED) {
+        st->state = SRV_CONFIRMED;
+        timer_start(st->timer, st->tl->tm.t4_ms); /* timer I */
+        return TXN_ACK_ABSORBED;
+    }
+    if (ours && st->state == SRV_CONFIRMED) {
+        st->tl->stats.absorbed++;
+        return TXN_ACK_ABSORBED;
+    }
+    /* The ACK for a 2xx (RFC 6026: passed up in Accepted), or one before
+     * any final: not this transaction's to absorb. */
+    *out = NULL;
+    return TXN_NEW;
+}
+
+/* A retransmitted request (§17.2.1, §17.2.2): resend the last response,
+ * except in Confirmed and Accepted where the TU (or nobody) answers. */
+static int server_retransmission(struct txn_server *st)
+{
+    st->tl->stats.absorbed++;
+    if (st->state == SRV_PROCEEDING || st->state == SRV_COMPLETED)
+        resend_last(st);
+    return TXN_RETRANSMISSION;
+}
+
+int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const struct addr *src,
+                       const struct transport *tp, struct txn_server **out)
+{
+    char key[TXN_KEY_MAX];
+    bool legacy;
+    struct txn_server *dummy;
+
+    if (!out)
+        out = &dummy;
+    *out = NULL;
+    if (!tl || !req || !src || !tp || !sip_is_request(req))
+        return -EINVAL;
+    int err = txn_server_key(req, key, sizeof key, &legacy);
+    if (err)
+        return err;
+    bool ack = sip_method_is(req, "ACK");
+    struct txn_server *st = table_get(tl->servers, key);
+    if (st)
+        return ack ? server_ack(st, req, out) : server_retransmission(st);
+    if (ack)
+        return TXN_NEW; /* end-to-end ACK for a 2xx, or a stray one */
+    err = server_new(out, tl, req, key, legacy, src, tp);
+    return err ? err : TXN_NEW;
+}
+
+/* The state a final response moves the transaction to, and its timer. */
+static void server_finalize(struct txn_server *st, int status)
+{
+    const struct txn_timers *tm = &st->tl->tm;
+    if (!st->invite) {
+        st->state = SRV_COMPLETED;
+        timer_start(st->timer, txn_64t1(st->tl)); /* timer J */
+    } else if (status < 300) {
+        st->state = SRV_ACCEPTED;
+        timer_start(st->timer, txn_64t1(st->tl)); /* RFC 6026 timer L */
+    } else {
+        st->state = SRV_COMPLETED;
+        txn_retx_start(&st->retx, st->timer, tm->t1_ms, txn_64t1(st->tl)); /* G, H */
+    }
+}
+
+int txn_server_respond(struct txn_server *st, const osip_message_t *resp)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (!st || !resp)
+        return -EINVAL;
+    int status = sip_status(resp);
+    if (status < 100 || status > 699)
+        return -EINVAL;
+    if (st->state != SRV_PROCEEDING)
+        return -EALREADY;
+    if (st->dst_err)
+        return st->dst_err;
+    int err = sip_serialize(resp, &buf, &len);
+    if (err)
+        return err;
+    osip_free(st->last);
+    st->last = buf;
+    st->last_len = len;
+    if (status >= 200) {
+        const char *tag = sip_to_tag(resp);
+        free(st->final_tag);
+        st->final_tag = tag ? strdup(tag) : NULL;
+        server_finalize(st, status);
+    }
+    /* The response is remembered even when this send fails: the
+     * retransmitted request (or timer G) sends it again. */
+    return transport_send(&st->tp, &st->dst, buf, len);
+}
+
+int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers)
+{
+    osip_message_t *resp = NULL;
+    if (!st)
+        return -EINVAL;
+    int err = sip_response_new(&resp, st->req, status, st->to_tag);
+    if (err)
+        return err;
+    for (size_t i = 0; headers && headers[i]; i += 2) {
+        if (!headers[i + 1]) {
+            err = -EINVAL;
+            goto out;
+        }
+        err = sip_header_set(resp, headers[i], headers[i + 1]);
+        if (err)
+            goto out;
+    }
+    err = txn_server_respond(st, resp);
+out:
+    sip_free(resp);
+    return err;
+}
+
+int txn_server_respond_status(struct txn_server *st, int status)
+{
+    return txn_server_respond_with(st, status, NULL);
+}
+
+const osip_message_t *txn_server_request(const struct txn_server *st)
+{
+    return st->req;
+}
+
+const struct addr *txn_server_source(const struct txn_server *st)
+{
+    return &st->src;
+}
+
+const struct transport *txn_server_transport(const struct txn_server *st)
+{
+    return &st->tp;
+}
+
+const char *txn_server_to_tag(const struct txn_server *st)
+{
+    return st->to_tag;
+}
+
+bool txn_server_is_final(const struct txn_server *st)
+{
+    return st->state != SRV_PROCEEDING;
+}
+
+void txn_server_set_user(struct txn_server *st, void *user, txn_server_end_cb on_end)
+{
+    st->user = user;
+    st->on_end = on_end;
+}
+
+void *txn_server_user(const struct txn_server *st)
+{
+    return st->user;
+}
+
+struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_message_t *cancel)
+{
+    char key[TXN_KEY_MAX];
+    bool legacy;
+
+    if (!sip_method_is(cancel, "CANCEL") ||
+        txn_server_key_as(cancel, "INVITE", key, sizeof key, &legacy) != 0)
+        return NULL;
+    return table_get(tl->servers, key);
+}

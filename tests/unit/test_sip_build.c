@@ -1,0 +1,370 @@
+/* Responses, the ACK for a non-2xx final response, reason phrases,
+ * branches and tags. */
+#include "helpers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pinhole/sip.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    return sip_init();
+}
+
+static osip_message_t *parse_fixture(const char *name)
+{
+    char path[128];
+    size_t len;
+    struct sip_parse_result res;
+    osip_message_t *m;
+
+    snprintf(path, sizeof path, "sip/%s", name);
+    char *buf = fixture_read_sip(path, &len);
+    int rc = sip_parse(&m, buf, len, &res);
+    free(buf);
+    if (rc != 0)
+        fail_msg("%s: %s", name, res.reason);
+    return m;
+}
+
+/* Serializes and parses back: what the peer would read. */
+static osip_message_t *over_the_wire(const osip_message_t *m, char **text_out)
+{
+    char *text;
+    size_t len;
+    struct sip_parse_result res;
+    osip_message_t *again;
+    assert_int_equal(sip_serialize(m, &text, &len), 0);
+    if (sip_parse(&again, text, len, &res) != 0)
+        fail_msg("%s\n%s", res.reason, text);
+    if (text_out)
+        *text_out = text;
+    else
+        osip_free(text);
+    return again;
+}
+
+static void reason_phrases(void **state)
+{
+    static const struct {
+        int status;
+        const char *phrase;
+    } want[] = {
+        {100, "Trying"},
+        {180, "Ringing"},
+        {183, "Session Progress"},
+        {200, "OK"},
+        {202, "Accepted"},
+        {302, "Moved Temporarily"},
+        {400, "Bad Request"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {408, "Request Timeout"},
+        {415, "Unsupported Media Type"},
+        {416, "Unsupported URI Scheme"},
+        {420, "Bad Extension"},
+        {481, "Call/Transaction Does Not Exist"},
+        {483, "Too Many Hops"},
+        {486, "Busy Here"},
+        {487, "Request Terminated"},
+        {488, "Not Acceptable Here"},
+        {500, "Server Internal Error"},
+        {503, "Service Unavailable"},
+        {505, "Version Not Supported"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(sip_reason_phrase(want[i].status), want[i].phrase);
+    assert_string_equal(sip_reason_phrase(499), "Client Error");
+    assert_string_equal(sip_reason_phrase(0), "Unknown");
+    assert_string_equal(sip_reason_phrase(1000), "Unknown");
+}
+
+static void response_copies_the_request(void **state)
+{
+    osip_message_t *r;
+    char *text;
+    char cid[64];
+    uint32_t num;
+    const char *meth;
+    struct sip_via_info vi;
+    (void)state;
+    osip_message_t *req = parse_fixture("register_path.sip");
+    assert_int_equal(sip_response_new(&r, req, 200, "srvtag"), 0);
+    osip_message_t *peer = over_the_wire(r, &text);
+    assert_memory_equal(text, "SIP/2.0 200 OK\r\n", 16);
+    assert_non_null(strstr(text, "Content-Length: 0\r\n\r\n"));
+    assert_null(strstr(text, "Contact"));
+    assert_null(strstr(text, "Path"));
+    assert_int_equal(sip_status(peer), 200);
+    /* every Via, in order, with the values the request carried */
+    assert_int_equal(sip_via_count(peer), 2);
+    assert_int_equal(sip_via_get(peer, 0, &vi), 0);
+    assert_string_equal(vi.branch, "z9hG4bKproxy1");
+    assert_int_equal(sip_via_get(peer, 1, &vi), 0);
+    assert_string_equal(vi.branch, "z9hG4bKnashds8");
+    assert_string_equal(vi.received, "203.0.113.7");
+    assert_int_equal(vi.rport, 40001);
+    assert_int_equal(sip_call_id(peer, cid, sizeof cid), 0);
+    assert_string_equal(cid, "843817637684231@998sdasdh09");
+    assert_int_equal(sip_cseq(peer, &num, &meth), 0);
+    assert_int_equal(num, 1828);
+    assert_string_equal(meth, "REGISTER");
+    assert_string_equal(sip_from_tag(peer), "456249");
+    assert_string_equal(sip_to_tag(peer), "srvtag");
+    assert_string_equal(sip_to_user(peer), "alice");
+    osip_free(text);
+    sip_free(peer);
+    sip_free(r);
+    sip_free(req);
+}
+
+static void to_tag_rules(void **state)
+{
+    osip_message_t *r;
+    (void)state;
+    osip_message_t *req = parse_fixture("invite.sip");
+
+    /* RFC 3261 8.2.6.2: none on 100 Trying */
+    assert_int_equal(sip_response_new(&r, req, 100, NULL), 0);
+    assert_null(sip_to_tag(r));
+    assert_string_equal(osip_message_get_reason_phrase(r), "Trying");
+    sip_free(r);
+
+    /* generated when not given, different each time */
+    assert_int_equal(sip_response_new(&r, req, 486, NULL), 0);
+    const char *t1 = sip_to_tag(r);
+    assert_non_null(t1);
+    assert_true(strlen(t1) >= 8);
+    osip_message_t *r2;
+    assert_int_equal(sip_response_new(&r2, req, 486, NULL), 0);
+    assert_string_not_equal(t1, sip_to_tag(r2));
+    sip_free(r);
+    sip_free(r2);
+
+    /* an in-dialog request keeps its To tag */
+    osip_message_t *bye = parse_fixture("bye_routed.sip");
+    assert_int_equal(sip_response_new(&r, bye, 200, "other"), 0);
+    assert_string_equal(sip_to_tag(r), "a6c85cf");
+    sip_free(r);
+    sip_free(bye);
+
+    /* a tag is a token: nothing that would change the header */
+    assert_int_equal(sip_response_new(&r, req, 200, "a;b"), -EINVAL);
+    assert_null(r);
+    assert_int_equal(sip_response_new(&r, req, 200, "a\r\nX: y"), -EINVAL);
+    sip_free(req);
+}
+
+static void response_refuses_nonsense(void **state)
+{
+    osip_message_t *r = (osip_message_t *)1;
+    (void)state;
+    osip_message_t *req = parse_fixture("invite.sip");
+    assert_int_equal(sip_response_new(&r, req, 99, NULL), -EINVAL);
+    assert_null(r);
+    assert_int_equal(sip_response_new(&r, req, 700, NULL), -EINVAL);
+    osip_message_t *resp = parse_fixture("response_200.sip");
+    assert_int_equal(sip_response_new(&r, resp, 400, NULL), -EINVAL);
+    assert_int_equal(sip_response_new(&r, NULL, 400, NULL), -EINVAL);
+    sip_free(resp);
+    sip_free(req);
+}
+
+static void answering_refused_requests(void **state)
+{
+    size_t len;
+    struct sip_parse_result res;
+    osip_message_t *m, *r;
+    char *text;
+    (void)state;
+    /* RFC 4475 3.1.2.16: 505 for SIP/7.0, built from what could be parsed */
+    char *buf = fixture_read("rfc4475/badvers.dat", &len);
+    assert_int_equal(sip_parse(&m, buf, len, &res), -EINVAL);
+    assert_int_equal(res.error, SIP_PARSE_VERSION);
+    assert_true(res.answerable);
+    assert_int_equal(sip_response_new(&r, m, 505, NULL), 0);
+    osip_message_t *peer = over_the_wire(r, &text);
+    assert_memory_equal(text, "SIP/2.0 505 Version Not Supported\r\n", 35);
+    assert_string_equal(sip_from_tag(peer), "qweoiqpe");
+    osip_free(text);
+    sip_free(peer);
+    sip_free(r);
+    sip_free(m);
+    free(buf);
+
+    /* RFC 4475 3.1.2.2: 400 for a Content-Length past the datagram */
+    buf = fixture_read("rfc4475/clerr.dat", &len);
+    assert_int_equal(sip_parse(&m, buf, len, &res), -EINVAL);
+    assert_true(res.answerable);
+    assert_int_equal(sip_response_new(&r, m, 400, NULL), 0);
+    peer = over_the_wire(r, NULL);
+    assert_int_equal(sip_status(peer), 400);
+    sip_free(peer);
+    sip_free(r);
+    sip_free(m);
+    free(buf);
+}
+
+static void ack_for_a_failed_invite(void **state)
+{
+    osip_message_t *ack;
+    char *text;
+    char cid[64];
+    uint32_t num;
+    const char *meth;
+    struct sip_via_info vi;
+    struct addr a;
+    (void)state;
+    osip_message_t *inv = parse_fixture("invite.sip");
+    struct addr self = test_addr("192.0.2.10:5060");
+    assert_int_equal(sip_via_push(inv, &self, "z9hG4bKours", NULL, 0), 0);
+    assert_int_equal(sip_record_route_push(inv, &self), 0);
+    osip_message_t *resp = parse_fixture("response_486.sip");
+
+    assert_int_equal(sip_ack_for(&ack, inv, resp), 0);
+    osip_message_t *peer = over_the_wire(ack, &text);
+    assert_memory_equal(text, "ACK sip:bob@192.0.2.20:5060;transport=udp SIP/2.0\r\n", 51);
+    assert_null(strstr(text, "Content-Type"));
+    assert_non_null(strstr(text, "Content-Length: 0\r\n\r\n"));
+    assert_string_equal(sip_header_get(peer, "Max-Forwards"), "70");
+    assert_string_equal(sip_method(peer), "ACK");
+    /* only the top Via: the branch of the INVITE we sent */
+    assert_int_equal(sip_via_count(peer), 1);
+    assert_int_equal(sip_via_get(peer, 0, &vi), 0);
+    assert_string_equal(vi.branch, "z9hG4bKours");
+    assert_int_equal(sip_cseq(peer, &num, &meth), 0);
+    assert_int_equal(num, 314159);
+    assert_string_equal(meth, "ACK");
+    assert_int_equal(sip_call_id(peer, cid, sizeof cid), 0);
+    assert_string_equal(cid, "a84b4c76e66710@pc33.example.com");
+    assert_string_equal(sip_from_tag(peer), "1928301774");
+    assert_string_equal(sip_to_tag(peer), "busy42");
+    assert_int_equal(sip_request_uri_addr(peer, &a), 0);
+    const char *body;
+    size_t blen;
+    assert_int_equal(sip_body_get(peer, &body, &blen), -ENOENT);
+    osip_free(text);
+    sip_free(peer);
+    sip_free(ack);
+    sip_free(resp);
+    sip_free(inv);
+}
+
+static void ack_keeps_the_route_set(void **state)
+{
+    osip_message_t *ack;
+    struct addr a;
+    struct addr first = test_addr("192.0.2.10:5060");
+    (void)state;
+    /* RFC 3261 17.1.1.3: the INVITE's Route headers go into the ACK */
+    static const char inv[] = "INVITE sip:bob@10.1.1.9 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKrr\r\n"
+                              "Route: <sip:192.0.2.10:5060;lr>\r\nRoute: <sip:192.0.2.11;lr>\r\n"
+                              "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\n"
+                              "Call-ID: rr@1\r\nCSeq: 9 INVITE\r\nContent-Length: 0\r\n\r\n";
+    struct sip_parse_result res;
+    osip_message_t *req;
+    assert_int_equal(sip_parse(&req, inv, strlen(inv), &res), 0);
+    osip_message_t *resp = parse_fixture("response_486.sip");
+    assert_int_equal(sip_ack_for(&ack, req, resp), 0);
+    osip_message_t *peer = over_the_wire(ack, NULL);
+    assert_int_equal(sip_route_top(peer, &a), 0);
+    assert_true(addr_equal(&a, &first));
+    assert_int_equal(sip_route_pop_self(peer, &first), 1);
+    assert_int_equal(sip_route_top(peer, &a), 0);
+    assert_int_equal(addr_port(&a), 5060);
+    sip_free(peer);
+    sip_free(ack);
+    sip_free(resp);
+    sip_free(req);
+}
+
+static void ack_only_for_non_2xx_to_invite(void **state)
+{
+    osip_message_t *ack = (osip_message_t *)1;
+    (void)state;
+    osip_message_t *inv = parse_fixture("invite.sip");
+    osip_message_t *ok = parse_fixture("response_200.sip");
+    osip_message_t *bye = parse_fixture("bye_routed.sip");
+    osip_message_t *busy = parse_fixture("response_486.sip");
+    assert_int_equal(sip_ack_for(&ack, inv, ok), -EINVAL);
+    assert_null(ack);
+    assert_int_equal(sip_ack_for(&ack, bye, busy), -EINVAL);
+    assert_int_equal(sip_ack_for(&ack, inv, inv), -EINVAL);
+    assert_int_equal(sip_ack_for(&ack, inv, NULL), -EINVAL);
+    sip_free(inv);
+    sip_free(ok);
+    sip_free(bye);
+    sip_free(busy);
+}
+
+static bool all_hex(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static void branches_and_tags(void **state)
+{
+    enum { N = 2000 };
+    static char branches[N][SIP_BRANCH_LEN];
+    char tag[SIP_TAG_LEN], small[10];
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        sip_branch_new(branches[i], sizeof branches[i]);
+        assert_int_equal(strncmp(branches[i], SIP_BRANCH_MAGIC, 7), 0);
+        assert_int_equal(strlen(branches[i]), 7 + 32);
+        assert_true(all_hex(branches[i] + 7));
+    }
+    qsort(branches, N, sizeof branches[0], cmp_str);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(branches[i - 1], branches[i]);
+
+    sip_tag_new(tag, sizeof tag);
+    assert_int_equal(strlen(tag), 16);
+    assert_true(all_hex(tag));
+
+    /* short buffers are filled and terminated, never overrun */
+    memset(small, 'X', sizeof small);
+    sip_branch_new(small, 9);
+    assert_int_equal(strlen(small), 8);
+    assert_int_equal(strncmp(small, SIP_BRANCH_MAGIC, 7), 0);
+    assert_int_equal(small[9], 'X');
+    sip_branch_new(small, 3);
+    assert_string_equal(small, "");
+    memset(small, 'X', sizeof small);
+    sip_tag_new(small, 4);
+    assert_int_equal(strlen(small), 3);
+    assert_int_equal(small[4], 'X');
+    sip_tag_new(small, 0);
+    sip_branch_new(small, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reason_phrases),
+        cmocka_unit_test(response_copies_the_request),
+        cmocka_unit_test(to_tag_rules),
+        cmocka_unit_test(response_refuses_nonsense),
+        cmocka_unit_test(answering_refused_requests),
+        cmocka_unit_test(ack_for_a_failed_invite),
+        cmocka_unit_test(ack_keeps_the_route_set),
+        cmocka_unit_test(ack_only_for_non_2xx_to_invite),
+        cmocka_unit_test(branches_and_tags),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

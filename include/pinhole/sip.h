@@ -49,8 +49,9 @@ struct sip_parse_result {
 /* Parses one datagram (need not be NUL-terminated). Bytes after the body
  * that Content-Length announces are ignored (RFC 3261 18.3). On success
  * returns 0 and *out owns the message. On failure returns -EINVAL (or
- * -EMSGSIZE when too big), fills res, and *out is NULL unless
- * res->answerable. */
+ * -EMSGSIZE when too big, -ENOMEM), fills res (may be NULL), and *out is
+ * NULL unless res->answerable. An escaped NUL (%00) in a URI is kept as the
+ * text "%00" (libosip2 would truncate there). */
 int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_parse_result *res);
 
 /* Serializes with a correct Content-Length. *out is malloc'd: the caller
@@ -91,7 +92,8 @@ struct sip_via_info {
     bool has_rport;         /* rport present (with or without value) */
     uint16_t rport;         /* 0 when absent or empty */
 };
-/* Reads Via number `pos` (0 = top). Returns 0 or -ENOENT. */
+/* Reads Via number `pos` (0 = top). Returns 0, -ENOENT, or -EINVAL for a
+ * port outside 0..65535. */
 int sip_via_get(const osip_message_t *m, int pos, struct sip_via_info *out);
 int sip_via_count(const osip_message_t *m);
 /* The top Via's sent-by as an address; -EINVAL when the host is a name. */
@@ -101,7 +103,8 @@ int sip_via_sent_by(const osip_message_t *m, struct addr *out);
 int sip_via_set_received(osip_message_t *m, const struct addr *src);
 /* Pushes "Via: SIP/2.0/UDP <self>;branch=<branch>;rport" on top. If branch is
  * NULL a fresh one is generated. The branch used is copied to branch_out
- * (may be NULL). Returns 0 or -ENOMEM. */
+ * (may be NULL). Returns 0, -ENOMEM, -EINVAL (branch not a token) or
+ * -ENOSPC (branch_out too small); on error m is unchanged. */
 int sip_via_push(osip_message_t *m, const struct addr *self, const char *branch, char *branch_out,
                  size_t branch_out_len);
 /* Removes the top Via if its sent-by is `self`. Returns 0, -ENOENT (no Via)
@@ -152,15 +155,20 @@ int sip_set_expires(osip_message_t *m, long seconds);
 
 /* ---- Max-Forwards ---- */
 
-/* Decrements Max-Forwards (adds "Max-Forwards: 70" when absent). Returns the
- * new value, or -ELOOP when it was already 0 (answer 483). */
+/* Decrements Max-Forwards (adds "Max-Forwards: 70" when absent; removes
+ * repeated copies). Returns the new value, -ELOOP when it was already 0
+ * (answer 483), or -EINVAL for a value that is not 0..255. */
 int sip_max_forwards_decrement(osip_message_t *m);
 
 /* ---- generic headers, body ---- */
 
-/* First header by name (case-insensitive); NULL when absent. */
+/* First header by name (case-insensitive); NULL when absent. Headers that
+ * libosip2 keeps in dedicated fields (Via, From, To, Call-ID, CSeq,
+ * Contact, Route, Record-Route, Content-Type, Content-Length) are not
+ * generic: get returns NULL, set/remove return -EINVAL (Allow excepted). */
 const char *sip_header_get(const osip_message_t *m, const char *name);
-/* Removes every header named `name`, then adds one with `value`. */
+/* Removes every header named `name`, then adds one with `value`. Remove
+ * returns 0 whether or not the header was there. */
 int sip_header_set(osip_message_t *m, const char *name, const char *value);
 int sip_header_remove(osip_message_t *m, const char *name);
 

@@ -32,7 +32,8 @@ enum sip_parse_error {
     SIP_PARSE_TOO_BIG,       /* > SIP_MAX_MESSAGE: drop */
     SIP_PARSE_MALFORMED,     /* start line, header syntax: 400 or drop */
     SIP_PARSE_VERSION,       /* not SIP/2.0: 505 */
-    SIP_PARSE_MISSING,       /* Via/From/To/Call-ID/CSeq absent or repeated: 400 */
+    SIP_PARSE_MISSING,       /* From/To/Call-ID/CSeq absent (answerable when a Via
+                              * is there: 400), or repeated, or no Via: drop */
     SIP_PARSE_BAD_CSEQ,      /* CSeq number out of range, method mismatch: 400 */
     SIP_PARSE_BAD_LENGTH,    /* Content-Length negative, repeated or > body: 400 */
 };
@@ -184,7 +185,9 @@ bool sip_body_is_sdp(const osip_message_t *m);
 const char *sip_reason_phrase(int status);
 /* Builds a response to `req`: status line, Via (all, in order), From, To,
  * Call-ID, CSeq copied; a To-tag added when status > 100 and To has none
- * (to_tag NULL = generate one). Content-Length 0. *out owned by the caller. */
+ * (to_tag NULL = generate one). Content-Length 0. *out owned by the caller.
+ * A 400 may be built for a request missing From/To/Call-ID/CSeq (parse
+ * error SIP_PARSE_MISSING with `answerable`): it copies what there is. */
 int sip_response_new(osip_message_t **out, const osip_message_t *req, int status,
                      const char *to_tag);
 /* Builds the ACK for a non-2xx final `resp` to INVITE `req` (RFC 3261

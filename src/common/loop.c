@@ -14,6 +14,7 @@
 
 /* Datagrams read per readable event before yielding to other events. */
 #define UDP_BATCH 64
+#define UDP_SOCKET_BUFFER (4 << 20)
 
 struct loop {
     struct event_base *base;
@@ -220,6 +221,18 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* SIP bursts (a registration storm after an outage, a benchmark) overflow
+ * the kernel's default 208 KiB socket buffer long before the loop is busy.
+ * As root, FORCE passes net.core.rmem_max; otherwise the kernel caps it. */
+static void grow_buffers(int fd)
+{
+    int size = UDP_SOCKET_BUFFER;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
 int udp_sock_open(struct udp_sock **out, struct loop *l, const struct addr *local, udp_recv_cb cb,
                   void *arg)
 {
@@ -235,6 +248,7 @@ int udp_sock_open(struct udp_sock **out, struct loop *l, const struct addr *loca
     }
     /* No SO_REUSEADDR: on UDP it would let a second daemon bind the same
      * port and silently take half the traffic. */
+    grow_buffers(s->fd);
     if (bind(s->fd, &local->u.sa, local->len) != 0) {
         err = -errno;
         goto out;

@@ -144,18 +144,28 @@ static int add_to_tag(osip_message_t *r, const char *to_tag)
     return sip_param_set(&r->to->gen_params, "tag", to_tag);
 }
 
+/* Copies From, To, Call-ID and CSeq, each only when the request has it: a
+ * 400 for a request missing one of them still carries the others. */
+static int copy_identity(osip_message_t *r, const osip_message_t *req)
+{
+    if ((req->from && osip_from_clone(req->from, &r->from) != 0) ||
+        (req->to && osip_to_clone(req->to, &r->to) != 0) ||
+        (req->call_id && osip_call_id_clone(req->call_id, &r->call_id) != 0) ||
+        (req->cseq && osip_cseq_clone(req->cseq, &r->cseq) != 0))
+        return -ENOMEM;
+    return 0;
+}
+
 static int fill_response(osip_message_t *r, const osip_message_t *req, int status,
                          const char *to_tag)
 {
     r->status_code = status;
     r->reason_phrase = osip_strdup(sip_reason_phrase(status));
     if (!r->reason_phrase || copy_vias(r, req, osip_list_size(&req->vias)) != 0 ||
-        osip_from_clone(req->from, &r->from) != 0 || osip_to_clone(req->to, &r->to) != 0 ||
-        osip_call_id_clone(req->call_id, &r->call_id) != 0 ||
-        osip_cseq_clone(req->cseq, &r->cseq) != 0)
+        copy_identity(r, req) != 0)
         return -ENOMEM;
     /* RFC 3261 8.2.6.2: a To tag on every response but 100 */
-    if (status > 100 && add_to_tag(r, to_tag) != 0)
+    if (status > 100 && r->to && add_to_tag(r, to_tag) != 0)
         return -ENOMEM;
     return osip_message_set_content_length(r, "0") == 0 ? 0 : -ENOMEM;
 }
@@ -166,7 +176,10 @@ int sip_response_new(osip_message_t **out, const osip_message_t *req, int status
     osip_message_t *r = NULL;
 
     *out = NULL;
-    if (!sip_is_request(req) || !has_dialog_headers(req) || status < 100 || status > 699)
+    if (!sip_is_request(req) || osip_list_size(&req->vias) == 0 || status < 100 || status > 699)
+        return -EINVAL;
+    /* Only a 400 may go out without the full identity of the request. */
+    if (!has_dialog_headers(req) && status != 400)
         return -EINVAL;
     if (to_tag && (!sip_is_token(to_tag) || strlen(to_tag) > TAG_MAX))
         return -EINVAL;

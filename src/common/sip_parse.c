@@ -153,6 +153,22 @@ static int refuse(osip_message_t **out, osip_message_t *m, const struct sip_scan
     return fail(res, e, reason);
 }
 
+/* A request that lacks From, To, Call-ID or CSeq but has a Via can still
+ * be told why it failed: the 400 copies what identity the request has
+ * (issue #5: "no Contact/To/Call-ID/CSeq → 400"). */
+static int refuse_missing(osip_message_t **out, osip_message_t *m, const struct sip_scan *sc,
+                          struct sip_parse_result *res, const char *reason)
+{
+    const osip_via_t *via = osip_list_get(&m->vias, 0);
+    if (sc->is_request && via && via->host) {
+        res->answerable = true;
+        *out = m;
+    } else {
+        osip_message_free(m);
+    }
+    return fail(res, SIP_PARSE_MISSING, reason);
+}
+
 int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_parse_result *res)
 {
     struct sip_parse_result dummy;
@@ -181,10 +197,8 @@ int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_pars
                     sc.soft ? sc.soft_reason : "header syntax");
     if (sc.soft)
         return refuse(out, m, &sc, res, sc.soft, sc.soft_reason);
-    if (!has_required(m, &reason)) {
-        osip_message_free(m);
-        return fail(res, SIP_PARSE_MISSING, reason);
-    }
+    if (!has_required(m, &reason))
+        return refuse_missing(out, m, &sc, res, reason);
     if (!cseq_ok(m, &reason))
         return refuse(out, m, &sc, res, SIP_PARSE_BAD_CSEQ, reason);
     *out = m;
@@ -215,7 +229,10 @@ int sip_serialize(const osip_message_t *m, char **out, size_t *len)
         osip_free(text);
         return -EINVAL;
     }
-    *out = text;
+    /* osip renders into an 8000-byte buffer; callers that keep the text
+     * (the transaction layer, for 32 s) must not keep the slack. */
+    char *exact = realloc(text, n + 1);
+    *out = exact ? exact : text;
     if (len)
         *len = n;
     return 0;

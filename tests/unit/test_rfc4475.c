@@ -38,7 +38,7 @@ static const struct {
     {"lwsstart", SIP_PARSE_MALFORMED, false}, {"badvers", SIP_PARSE_VERSION, true},
     {"mismatch01", SIP_PARSE_BAD_CSEQ, true}, {"mismatch02", SIP_PARSE_BAD_CSEQ, true},
     {"bigcode", SIP_PARSE_MALFORMED, false},  {"test", SIP_PARSE_MALFORMED, false},
-    {"insuf", SIP_PARSE_MISSING, false},      {"multi01", SIP_PARSE_MISSING, false},
+    {"insuf", SIP_PARSE_MISSING, true},      {"multi01", SIP_PARSE_MISSING, false},
     {"mcl01", SIP_PARSE_BAD_LENGTH, true},
 };
 

@@ -1,0 +1,118 @@
+/* client_table: the redirect server's client table 104 (patent fig. 1, 3b):
+ * one record 110 per client ID number, associating it with the signalling
+ * channel 108 the proxy registered for it (the NAT address:port, already
+ * rewritten by the proxy: fig. 3a step 116) and with the proxy that serves
+ * it (design.md decision 3).
+ *
+ * Keyed by the AOR's user part as written (no %-unescaping: the proxies
+ * copy the ID from one message into the next unchanged). A binding lives
+ * until its granted expiry, a REGISTER with expiry 0, or the table's free:
+ * expiry is driven by the table's timer, not by lookups.
+ *
+ * Ownership: the table owns its bindings and the strings inside them.
+ * Pointers to a binding (client_table_find) are valid until the next call
+ * that changes the table or until the loop runs the expiry timer. */
+#ifndef REDIRECTD_CLIENT_TABLE_H
+#define REDIRECTD_CLIENT_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pinhole/addr.h"
+#include "pinhole/loop.h"
+
+/* Bounds on what a REGISTER may make us store (longer: -EINVAL, answered
+ * 400 by the registrar). A telephone-style ID, a URI with a NAT address,
+ * and a Call-ID all fit with room to spare. */
+#define CLIENT_ID_MAX 128
+#define CLIENT_CONTACT_MAX 512
+#define CLIENT_CALL_ID_MAX 256
+
+struct client_table;
+struct client_binding;
+
+/* One REGISTER's worth of binding: what fig. 3b's redirect server
+ * registration message 122 carries. */
+struct client_reg {
+    const char *id;      /* ID field 124: the To URI's user */
+    const char *contact; /* signalling channel 108 as a URI, e.g. "sip:16@198.51.100.28:40312" */
+    const struct addr *serving; /* first Path hop; the source when there is no Path */
+    const struct addr *source;  /* where the REGISTER came from */
+    const char *call_id;
+    uint32_t cseq;
+    uint32_t expires_s; /* granted lifetime (already capped); 0 removes */
+};
+
+enum client_reg_outcome {
+    CLIENT_REG_CREATED,   /* new binding */
+    CLIENT_REG_REFRESHED, /* an existing binding replaced */
+    CLIENT_REG_REMOVED,   /* expiry 0 removed a binding */
+    CLIENT_REG_ABSENT,    /* expiry 0 for an ID that had none: nothing to do */
+};
+
+/* size_hint: expected bindings (the bucket array is sized for it). Returns
+ * 0 or -ENOMEM; free with client_table_free. */
+int client_table_new(struct client_table **out, size_t size_hint);
+/* Frees every binding and the table (its timer too). */
+void client_table_free(struct client_table *ct);
+/* Expires bindings from a 1 s timer on the loop. Returns 0 or -errno. */
+int client_table_attach(struct client_table *ct, struct loop *l);
+/* Removes every binding due at or before now_ms (the timer calls it; tests
+ * call it with a chosen time). */
+void client_table_expire(struct client_table *ct, uint64_t now_ms);
+
+/* Applies a REGISTER at now_ms (loop clock): creates, refreshes or removes
+ * the binding for r->id. RFC 3261 10.3 step 7: with the stored Call-ID and
+ * a CSeq not above the stored one the request is out of order and nothing
+ * changes (-ESTALE); a binding already past its expiry counts as absent. Returns 0 with *outcome,
+ * -ESTALE, -EINVAL (empty or over-long id, contact or call_id; unset address), -ENOMEM. */
+int client_table_register(struct client_table *ct, const struct client_reg *r, uint64_t now_ms,
+                          enum client_reg_outcome *outcome);
+
+/* The binding for id as stored, or NULL. Owned by the table (see above). */
+const struct client_binding *client_table_find(const struct client_table *ct, const char *id);
+/* The live binding for id at now_ms: NULL when absent or already past its
+ * expiry (the 1 s timer may not have swept it yet). */
+const struct client_binding *client_table_lookup(const struct client_table *ct, const char *id,
+                                                 uint64_t now_ms);
+
+/* The 302 Contact URI for an INVITE to id from `asker` at now_ms
+ * (design.md decision 3, figures 2a-2c): the client's own channel when the
+ * asker is its serving proxy, else "sip:ID@proxy-host:port" naming the
+ * serving proxy. Written to buf NUL-terminated. Returns 0, -ENOENT (no live
+ * binding), -ENOSPC. */
+int client_table_redirect(const struct client_table *ct, const char *id, const struct addr *asker,
+                          uint64_t now_ms, char *buf, size_t len);
+
+size_t client_table_count(const struct client_table *ct);
+/* Bindings that ran out (timer), since the table was made. */
+uint64_t client_table_expired(const struct client_table *ct);
+
+/* Memory held by the table, split into what the structure costs (hash
+ * nodes, buckets, binding records, their keys' nodes) and the bytes of the
+ * strings it stores (ID, Contact, Call-ID with their NULs). malloc's own
+ * per-chunk header is not counted. */
+struct client_table_memory {
+    size_t overhead;
+    size_t strings;
+};
+void client_table_memory(const struct client_table *ct, struct client_table_memory *out);
+
+/* ---- a binding's fields ---- */
+
+const char *client_binding_contact(const struct client_binding *b);
+const char *client_binding_call_id(const struct client_binding *b);
+uint32_t client_binding_cseq(const struct client_binding *b);
+/* Loop-clock ms at which it expires. */
+uint64_t client_binding_expires_at(const struct client_binding *b);
+/* Whole seconds left at now_ms, rounded up (0 when due). */
+uint32_t client_binding_remaining_s(const struct client_binding *b, uint64_t now_ms);
+void client_binding_serving(const struct client_binding *b, struct addr *out);
+void client_binding_source(const struct client_binding *b, struct addr *out);
+/* True when `asker` is the serving proxy: its address equals the serving
+ * proxy's, or the address the REGISTER came from (a proxy may advertise an
+ * address other than the one it sends from). */
+bool client_binding_served_by(const struct client_binding *b, const struct addr *asker);
+
+#endif

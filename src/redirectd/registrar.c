@@ -1,0 +1,230 @@
+/* registrar: REGISTER → client table → 200 (see registrar.h). */
+#include "registrar.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reply.h"
+
+/* Longest Path we echo: a few proxies' worth. */
+#define REGISTRAR_PATH_MAX 1024
+
+/* What a REGISTER asks for, read and validated before the table is touched. */
+struct reg_request {
+    const char *id;
+    char *contact; /* osip_free'd by reg_request_clear; NULL for a query */
+    bool star;
+    long expires; /* granted: within [0, max_expires] */
+    struct addr serving;
+    char call_id[CLIENT_CALL_ID_MAX + 1];
+    uint32_t cseq;
+    int status;         /* non-zero: refuse with this ... */
+    const char *reason; /* ... and this phrase (NULL: the standard one) */
+};
+
+static int refuse(struct reg_request *r, int status, const char *reason)
+{
+    r->status = status;
+    r->reason = reason;
+    return -EINVAL;
+}
+
+/* RFC 3261 10.3 step 3 and RFC 4475 3.3.4: the AOR must be a SIP URI. */
+static bool to_is_sip(const osip_message_t *req)
+{
+    const osip_to_t *to = req->to;
+    const char *scheme = to && to->url ? to->url->scheme : NULL;
+    return scheme && (strcasecmp(scheme, "sip") == 0 || strcasecmp(scheme, "sips") == 0);
+}
+
+static int read_id(struct reg_request *r, const osip_message_t *req)
+{
+    if (!to_is_sip(req))
+        return refuse(r, 400, "To Is Not A SIP URI");
+    r->id = sip_to_user(req);
+    if (!r->id || !*r->id)
+        return refuse(r, 404, NULL); /* no ID number 124 to register */
+    if (strnlen(r->id, CLIENT_ID_MAX + 1) > CLIENT_ID_MAX)
+        return refuse(r, 400, "ID Too Long");
+    return 0;
+}
+
+static int read_expires(struct reg_request *r, const struct rd_ctx *c, const osip_message_t *req)
+{
+    long e = sip_register_expires(req);
+    if (e < -1)
+        return refuse(r, 400, "Invalid Expires");
+    if (e == -1)
+        e = c->conf->default_expires;
+    if (e > c->conf->max_expires)
+        e = c->conf->max_expires;
+    r->expires = e;
+    return 0;
+}
+
+/* The first Contact is the client's one signalling channel (record 110 has
+ * room for one); further Contacts are not stored, and the 200 says so by
+ * listing only the binding actually held. */
+static int read_contact(struct reg_request *r, const osip_message_t *req)
+{
+    int n = sip_contact_count(req);
+    if (n <= 0)
+        return 0; /* a query */
+    if (sip_contact_is_star(req)) {
+        /* RFC 3261 10.3 step 6 */
+        if (n > 1 || r->expires != 0)
+            return refuse(r, 400, "Invalid Wildcard Contact");
+        r->star = true;
+        return 0;
+    }
+    if (sip_contact_uri_text(req, &r->contact) != 0 || !r->contact || !*r->contact)
+        return refuse(r, 400, "Invalid Contact");
+    if (strnlen(r->contact, CLIENT_CONTACT_MAX + 1) > CLIENT_CONTACT_MAX)
+        return refuse(r, 400, "Contact Too Long");
+    return 0;
+}
+
+static int read_serving(struct reg_request *r, const osip_message_t *req, const struct addr *src)
+{
+    int err = sip_path_first(req, &r->serving);
+    if (err == -ENOENT) {
+        r->serving = *src;
+        return 0;
+    }
+    /* A name would need a DNS lookup by every proxy we redirect to it. */
+    return err ? refuse(r, 400, "Path Must Name An Address") : 0;
+}
+
+static int read_identity(struct reg_request *r, const osip_message_t *req)
+{
+    const char *method;
+    int err = sip_call_id(req, r->call_id, sizeof r->call_id);
+    if (err == -ENOSPC)
+        return refuse(r, 400, "Call-ID Too Long");
+    if (err || sip_cseq(req, &r->cseq, &method) != 0)
+        return refuse(r, 400, NULL);
+    return 0;
+}
+
+static int reg_request_read(struct reg_request *r, const struct rd_ctx *c,
+                            const osip_message_t *req, const struct addr *src)
+{
+    int err = read_id(r, req);
+    if (!err)
+        err = read_expires(r, c, req);
+    if (!err)
+        err = read_contact(r, req);
+    if (!err)
+        err = read_serving(r, req, src);
+    if (!err)
+        err = read_identity(r, req);
+    return err;
+}
+
+static void reg_request_clear(struct reg_request *r)
+{
+    osip_free(r->contact);
+    r->contact = NULL;
+}
+
+/* RFC 3327 5.3: the registrar returns the Path it stored. Path headers are
+ * joined into one; a Path too long to echo is refused (-E2BIG). */
+static int echo_path(const osip_message_t *req, osip_message_t *resp)
+{
+    char path[REGISTRAR_PATH_MAX + 1];
+    size_t used = 0;
+    osip_header_t *h = NULL;
+    int pos = 0;
+    while ((pos = osip_message_header_get_byname(req, "path", pos, &h)) >= 0) {
+        size_t vlen = h && h->hvalue ? strlen(h->hvalue) : 0;
+        pos++;
+        if (!vlen)
+            continue;
+        if (used + (used ? 2 : 0) + vlen > REGISTRAR_PATH_MAX)
+            return -E2BIG;
+        if (used) {
+            memcpy(path + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(path + used, h->hvalue, vlen);
+        used += vlen;
+    }
+    if (!used)
+        return 0;
+    path[used] = '\0';
+    return sip_header_set(resp, "Path", path);
+}
+
+/* RFC 3261 10.3 step 8: the 200 lists the binding now held for the ID. */
+static int answer_ok(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
+                     const char *id)
+{
+    osip_message_t *resp = NULL;
+    uint64_t now = loop_now_ms(c->loop);
+    const struct client_binding *b = client_table_lookup(c->clients, id, now);
+    int err = reply_build(st, 200, NULL, &resp);
+    if (err)
+        return err;
+    if (b)
+        err = sip_contact_replace(resp, client_binding_contact(b),
+                                  (long)client_binding_remaining_s(b, now));
+    if (!err)
+        err = echo_path(req, resp);
+    if (err == -E2BIG) {
+        sip_free(resp);
+        return reply_reason(c, st, 400, "Path Too Long");
+    }
+    if (!err)
+        err = reply_send(c, st, resp);
+    sip_free(resp);
+    return err;
+}
+
+static int apply(struct rd_ctx *c, const struct reg_request *r, const struct addr *src)
+{
+    const struct client_reg reg = {.id = r->id,
+                                   .contact = r->star ? "*" : r->contact,
+                                   .serving = &r->serving,
+                                   .source = src,
+                                   .call_id = r->call_id,
+                                   .cseq = r->cseq,
+                                   .expires_s = r->star ? 0 : (uint32_t)r->expires};
+    enum client_reg_outcome outcome;
+    int err = client_table_register(c->clients, &reg, loop_now_ms(c->loop), &outcome);
+    if (!err)
+        log_debug("REGISTER %s: %s", r->id,
+                  outcome == CLIENT_REG_CREATED     ? "bound"
+                  : outcome == CLIENT_REG_REFRESHED ? "refreshed"
+                  : outcome == CLIENT_REG_REMOVED   ? "removed"
+                                                    : "nothing to remove");
+    return err;
+}
+
+int registrar_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
+                     const struct addr *src)
+{
+    struct reg_request r = {0};
+    int err;
+
+    if (reg_request_read(&r, c, req, src) != 0) {
+        err = reply_reason(c, st, r.status, r.reason);
+        goto out;
+    }
+    if (r.contact || r.star) {
+        err = apply(c, &r, src);
+        if (err == -ESTALE) {
+            /* RFC 3261 10.3 step 7 */
+            err = reply_reason(c, st, 500, "Out Of Order REGISTER");
+            goto out;
+        }
+        if (err) {
+            err = reply_status(c, st, err == -ENOMEM ? 500 : 400, NULL);
+            goto out;
+        }
+    }
+    err = answer_ok(c, st, req, r.id);
+out:
+    reg_request_clear(&r);
+    return err;
+}

@@ -196,6 +196,15 @@ int client_table_register(struct client_table *ct, const struct client_reg *r, u
     if (cur && cur->expires_at > now_ms && out_of_order(cur, r))
         return -ESTALE;
     if (r->expires_s == 0) {
+        /* RFC 3261 10.3 step 6: Expires 0 removes the binding of *that*
+         * Contact; a stale unregister (a proxy giving up on a client that
+         * has since registered elsewhere) must not remove the new one.
+         * "*" removes whatever is bound. */
+        if (cur && strcmp(r->contact, "*") != 0 &&
+            strcmp(client_binding_contact(cur), r->contact) != 0) {
+            *outcome = CLIENT_REG_ABSENT;
+            return 0;
+        }
         unregister(ct, r->id, outcome);
         return 0;
     }

@@ -183,6 +183,24 @@ static void test_expired_binding_is_not_returned_before_the_sweep(void **state)
     assert_non_null(client_table_lookup(f->ct, "16", T0 + 10500));
 }
 
+/* RFC 3261 10.3 step 6: Expires 0 removes the binding of that Contact only;
+ * a proxy unregistering a client's old NAT channel (keepalives gave up)
+ * must not remove the channel it has registered since. */
+static void test_expires_zero_for_another_contact_keeps_binding(void **state)
+{
+    struct fixture *f = *state;
+    struct client_reg r = reg_of(f, "16", "sip:16@198.51.100.28:40400", "c2@x", 1, 60);
+    do_register(f, &r, T0);
+    r = reg_of(f, "16", "sip:16@198.51.100.28:40312", "c1@x", 9, 0);
+    assert_int_equal(do_register(f, &r, T0 + 1000), CLIENT_REG_ABSENT);
+    assert_non_null(client_table_find(f->ct, "16"));
+    assert_string_equal(client_binding_contact(client_table_find(f->ct, "16")),
+                        "sip:16@198.51.100.28:40400");
+    r = reg_of(f, "16", "sip:16@198.51.100.28:40400", "c2@x", 2, 0);
+    assert_int_equal(do_register(f, &r, T0 + 2000), CLIENT_REG_REMOVED);
+    assert_null(client_table_find(f->ct, "16"));
+}
+
 static void test_expires_zero_removes(void **state)
 {
     struct fixture *f = *state;
@@ -365,6 +383,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bindings_expire_on_the_wheel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_binding_is_not_returned_before_the_sweep,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expires_zero_for_another_contact_keeps_binding, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_expires_zero_removes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_asker_logic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_asker_logic_ipv6, setup, teardown),

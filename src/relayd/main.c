@@ -1,50 +1,101 @@
-/* relayd: entry point. Behaviour lands with its issue; for now it loads and
- * validates its config, binds its SIP socket and runs the loop. */
+/* relayd: the relay server 22 of the patent (fig. 9): SIP control from the
+ * proxies on `listen` (relayd.c, setup.c) and the media relay on the port
+ * range (session_table.c, media.c). This file wires the daemon skeleton
+ * (daemon.h) to the control socket; the behaviour lives in the modules. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "pinhole/daemon.h"
 #include "pinhole/log.h"
+#include "pinhole/sip.h"
+#include "relayd.h"
 #include "relayd_conf.h"
 
-struct relayd {
+struct relayd_daemon {
     struct udp_sock *sip;
+    struct transport tp;
+    struct relayd *core;
 };
 
 static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, size_t len,
                         void *arg)
 {
-    char who[ADDR_STRLEN];
+    struct relayd_daemon *d = arg;
     (void)s;
-    (void)buf;
-    (void)arg;
-    log_debug("%zu bytes from %s (not handled yet)", len, addr_format(from, who, sizeof who));
+    relayd_receive(d->core, from, buf, len);
+}
+
+static void relayd_stop(void *state)
+{
+    struct relayd_daemon *d = state;
+    if (!d)
+        return;
+    relayd_free(d->core);
+    udp_sock_close(d->sip);
+    free(d);
+}
+
+static void log_started(const struct relayd_daemon *d, const struct relayd_conf *c)
+{
+    char where[ADDR_STRLEN], media[ADDR_STRLEN], adv[ADDR_STRLEN];
+    struct relayd_metrics m;
+
+    relayd_get_metrics(d->core, &m);
+    log_notice("listening on %s, %zu proxies trusted; media on %s ports %d-%d (%zu RTP/RTCP "
+               "pairs), advertised as %s",
+               addr_format(udp_sock_local(d->sip), where, sizeof where), c->proxies.n,
+               addr_host_plain(&c->media_address, media, sizeof media), c->port_min, c->port_max,
+               m.sessions.pairs_free, addr_host_plain(&c->advertise_media, adv, sizeof adv));
 }
 
 static int relayd_start(struct loop *l, const void *cfg, void **state)
 {
     const struct relayd_conf *c = cfg;
-    struct relayd *d = calloc(1, sizeof *d);
+    struct relayd_daemon *d = calloc(1, sizeof *d);
     char where[ADDR_STRLEN];
     int err;
 
     if (!d)
-        return -1;
+        return -ENOMEM;
+    err = sip_init();
+    if (err)
+        goto out;
     err = udp_sock_open(&d->sip, l, &c->listen, on_datagram, d);
     if (err) {
         log_error("cannot bind %s: error %d", addr_format(&c->listen, where, sizeof where), err);
-        free(d);
-        return err;
+        goto out;
     }
-    log_notice("listening on %s", addr_format(udp_sock_local(d->sip), where, sizeof where));
+    udp_sock_transport(d->sip, &d->tp);
+    /* media_new (inside) raises RLIMIT_NOFILE: two sockets per stream */
+    err = relayd_new(&d->core, l, c, &d->tp, NULL);
+    if (err) {
+        log_error("cannot set up the relay (media_address, port range): error %d", err);
+        goto out;
+    }
+    log_started(d, c);
     *state = d;
     return 0;
+out:
+    relayd_stop(d);
+    return err;
 }
 
-static void relayd_stop(void *state)
+/* SIGHUP: see relayd_reconfigure (daemon.c applies log_level). */
+static int relayd_reload(void *state, const void *new_cfg, const void *old_cfg)
 {
-    struct relayd *d = state;
-    udp_sock_close(d->sip);
-    free(d);
+    struct relayd_daemon *d = state;
+    (void)old_cfg;
+    return relayd_reconfigure(d->core, new_cfg);
+}
+
+/* SIGTERM: stop now. A relay session cannot be handed to another process,
+ * so waiting would only delay the inevitable: the sessions (and their
+ * ports) end with the process and the phones' media stops; proxies see
+ * relayd gone and allocate on another relay for new calls. */
+static int relayd_drain(void *state)
+{
+    (void)state;
+    return 0;
 }
 
 static const struct daemon_ops ops = {
@@ -53,6 +104,8 @@ static const struct daemon_ops ops = {
     .cfg_size = sizeof(struct relayd_conf),
     .finish_config = relayd_conf_finish,
     .start = relayd_start,
+    .reload = relayd_reload,
+    .drain = relayd_drain,
     .stop = relayd_stop,
     .log_level_offset = offsetof(struct relayd_conf, log_level),
 };

@@ -45,6 +45,7 @@ struct session_table {
     uint64_t expired_idle, expired_lifetime;
     struct addr media_address;
     uint16_t port_min, port_max;
+    struct log_ratelimit fd_log; /* every INVITE hits it once descriptors run out */
 };
 
 /* FNV-1a, seeded per process so Call-IDs cannot be chosen to collide. */
@@ -111,6 +112,8 @@ int session_table_new(struct session_table **out, struct loop *l,
     t->media_address = cfg->media_address;
     t->port_min = cfg->port_min;
     t->port_max = cfg->port_max;
+    t->fd_log.interval_s = 10;
+    t->fd_log.burst = 5;
     if (getrandom(&t->seed, sizeof t->seed, GRND_NONBLOCK) != sizeof t->seed)
         t->seed = (uint32_t)(uintptr_t)t ^ (uint32_t)loop_now_ms(l);
     err = build(t, cfg);
@@ -277,7 +280,7 @@ int session_add_stream(struct session *s, uint16_t *rtp_port)
     o = (struct open_ctx){t->media, st, &s->last_activity_ms};
     err = port_pool_alloc(t->pool, open_pair, &o, &st->port);
     if (err) {
-        if (err == -EMFILE || err == -ENFILE)
+        if ((err == -EMFILE || err == -ENFILE) && log_ratelimit_allow(&t->fd_log))
             log_warn("relay: out of file descriptors with %zu streams open", t->streams);
         free(st);
         return err;
@@ -421,4 +424,10 @@ uint64_t session_created_ms(const struct session *s)
 uint64_t session_last_activity_ms(const struct session *s)
 {
     return s->last_activity_ms;
+}
+
+void session_touch(struct session *s, uint64_t now_ms)
+{
+    if (now_ms > s->last_activity_ms)
+        s->last_activity_ms = now_ms;
 }

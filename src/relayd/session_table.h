@@ -90,5 +90,8 @@ uint64_t session_created_ms(const struct session *s);
 /* Loop time of the last packet from a latched channel (creation time until
  * then). */
 uint64_t session_last_activity_ms(const struct session *s);
+/* Signalling for the session (a re-INVITE from a proxy) counts as activity:
+ * a call on hold (a=inactive) sends no media but must keep its ports. */
+void session_touch(struct session *s, uint64_t now_ms);
 
 #endif

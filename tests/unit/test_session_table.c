@@ -297,6 +297,20 @@ static void test_strangers_do_not_keep_a_session_alive(void **state)
     close(c);
 }
 
+/* A re-INVITE for a call on hold (no media) keeps its ports. */
+static void test_signalling_touch_keeps_a_session_alive(void **state)
+{
+    struct fx *f = *state;
+    struct session *s = create(f, "hold@x");
+    add_stream(s);
+    uint64_t t0 = session_last_activity_ms(s);
+    session_touch(s, t0 + 20000);
+    assert_int_equal(session_table_expire(f->t, t0 + 30000), 0); /* 30 s after creation */
+    session_touch(s, t0 + 10000); /* never goes back */
+    assert_int_equal(session_last_activity_ms(s), t0 + 20000);
+    assert_int_equal(session_table_expire(f->t, t0 + 50000), 1);
+}
+
 static void test_lifetime_cap(void **state)
 {
     struct fx *f = *state;
@@ -405,6 +419,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_media_keeps_a_session_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_do_not_keep_a_session_alive, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_signalling_touch_keeps_a_session_alive, setup, teardown),
+
         cmocka_unit_test_setup_teardown(test_lifetime_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_lifetime_cap_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconfigure_keeps_address_and_range, setup, teardown),

@@ -1,0 +1,102 @@
+/* relay_check: Max-Forwards, Request-URI scheme, option tags, Accept. */
+#include "relay_check.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+/* Appends one tag to the comma-separated list; silently stops when full
+ * (a hostile Require must not make the response unbounded). */
+static void list_append(char *list, size_t len, const char *tag, size_t tlen)
+{
+    size_t used = strlen(list);
+    size_t need = (used ? 2 : 0) + tlen;
+    if (used + need + 1 > len)
+        return;
+    if (used) {
+        memcpy(list + used, ", ", 2);
+        used += 2;
+    }
+    memcpy(list + used, tag, tlen);
+    list[used + tlen] = '\0';
+}
+
+static bool is_lws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Walks "tag1, tag2": every tag is unknown to relayd. Returns how many. */
+static int scan_tags(const char *value, char *unsupported, size_t len)
+{
+    int unknown = 0;
+    const char *p = value;
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        const char *stop = end ? end : p + strlen(p);
+        while (p < stop && is_lws(*p))
+            p++;
+        const char *q = stop;
+        while (q > p && is_lws(q[-1]))
+            q--;
+        if (q > p) {
+            unknown++;
+            list_append(unsupported, len, p, (size_t)(q - p));
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return unknown;
+}
+
+/* RFC 3261 8.2.2.3 (Require) and, as RFC 4475 3.3.5 expects of an element
+ * that answers, Proxy-Require: every header instance counts. */
+static int unknown_option_tags(const osip_message_t *req, const char *name, char *unsupported,
+                               size_t len)
+{
+    int unknown = 0;
+    osip_header_t *h = NULL;
+    int pos = 0;
+    while ((pos = osip_message_header_get_byname(req, name, pos, &h)) >= 0) {
+        if (h && h->hvalue)
+            unknown += scan_tags(h->hvalue, unsupported, len);
+        pos++;
+    }
+    return unknown;
+}
+
+int relay_check_request(osip_message_t *req, char *unsupported, size_t len)
+{
+    int mf = sip_max_forwards_decrement(req);
+    if (mf == -ELOOP)
+        return 483;
+    if (mf < 0)
+        return 400;
+    if (!sip_request_uri_is_sip(req))
+        return 416;
+    if (len)
+        unsupported[0] = '\0';
+    int unknown = unknown_option_tags(req, "require", unsupported, len) +
+                  unknown_option_tags(req, "proxy-require", unsupported, len);
+    return unknown ? 420 : 0;
+}
+
+static bool is(const char *s, const char *want)
+{
+    return s && strcasecmp(s, want) == 0;
+}
+
+bool relay_check_accepts_sdp(const osip_message_t *req)
+{
+    int n = 0;
+    for (int pos = 0;; pos++) {
+        osip_accept_t *a = NULL;
+        if (osip_message_get_accept(req, pos, &a) < 0 || !a)
+            break;
+        n++;
+        bool any_type = is(a->type, "*") && is(a->subtype, "*");
+        bool app = is(a->type, "application") && (is(a->subtype, "sdp") || is(a->subtype, "*"));
+        if (any_type || app)
+            return true;
+    }
+    return n == 0;
+}

@@ -1,50 +1,39 @@
-/* proxyd: entry point. Behaviour lands with its issue; for now it loads and
- * validates its config, binds its SIP socket and runs the loop. */
-#include <stdlib.h>
+/* proxyd: entry point. The NAT-aware SIP proxy (patent: proxy server 11/13);
+ * everything it does starts in proxy.c. */
+#include <stddef.h>
 
 #include "pinhole/daemon.h"
-#include "pinhole/log.h"
+#include "pinhole/sip.h"
+#include "proxy.h"
 #include "proxyd_conf.h"
-
-struct proxyd {
-    struct udp_sock *sip;
-};
-
-static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, size_t len,
-                        void *arg)
-{
-    char who[ADDR_STRLEN];
-    (void)s;
-    (void)buf;
-    (void)arg;
-    log_debug("%zu bytes from %s (not handled yet)", len, addr_format(from, who, sizeof who));
-}
 
 static int proxyd_start(struct loop *l, const void *cfg, void **state)
 {
-    const struct proxyd_conf *c = cfg;
-    struct proxyd *d = calloc(1, sizeof *d);
-    char where[ADDR_STRLEN];
-    int err;
-
-    if (!d)
-        return -1;
-    err = udp_sock_open(&d->sip, l, &c->listen, on_datagram, d);
-    if (err) {
-        log_error("cannot bind %s: error %d", addr_format(&c->listen, where, sizeof where), err);
-        free(d);
+    struct proxy *p = NULL;
+    int err = sip_init();
+    if (err)
         return err;
-    }
-    log_notice("listening on %s", addr_format(udp_sock_local(d->sip), where, sizeof where));
-    *state = d;
+    err = proxy_open(&p, l, cfg);
+    if (err)
+        return err;
+    *state = p;
     return 0;
+}
+
+static int proxyd_reload(void *state, const void *new_cfg, const void *old_cfg)
+{
+    (void)old_cfg;
+    return proxy_reload(state, new_cfg);
+}
+
+static int proxyd_drain(void *state)
+{
+    return proxy_drain(state);
 }
 
 static void proxyd_stop(void *state)
 {
-    struct proxyd *d = state;
-    udp_sock_close(d->sip);
-    free(d);
+    proxy_free(state);
 }
 
 static const struct daemon_ops ops = {
@@ -53,6 +42,8 @@ static const struct daemon_ops ops = {
     .cfg_size = sizeof(struct proxyd_conf),
     .finish_config = proxyd_conf_finish,
     .start = proxyd_start,
+    .reload = proxyd_reload,
+    .drain = proxyd_drain,
     .stop = proxyd_stop,
     .log_level_offset = offsetof(struct proxyd_conf, log_level),
 };
@@ -60,6 +51,6 @@ static const struct daemon_ops ops = {
 int main(int argc, char **argv)
 {
     struct daemon_ops o = ops;
-    o.nkeys = proxyd_conf_nkeys;
+    o.nkeys = proxyd_conf_nkeys; /* not a constant expression in ops */
     return daemon_main(argc, argv, &o);
 }

@@ -30,10 +30,14 @@ check() { # check "description" command...
 }
 
 # A free UDP port on 127.0.0.1 (even, so it can also serve as an RTP base).
+# Port plan, so tests running in parallel never collide: SIP ports come
+# from 10000-19999; relay port ranges of unit and integration tests are
+# fixed, distinct ranges in 20000-29999 or above 61000; the kernel's
+# ephemeral ports (32768-60999) are left to unbound client sockets.
 free_port() {
     python3 -c 'import socket,random
 while True:
-    p = random.randrange(20000, 60000, 2)
+    p = random.randrange(10000, 20000, 2)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.bind(("127.0.0.1", p)); s.close(); print(p); break

@@ -1,0 +1,334 @@
+/* messaging: figure 4a for a new INVITE, and the module's entry points.
+ *
+ * A new INVITE becomes a call (calls.h) in state "querying": the relay
+ * query (when the caller is NATed) and the redirect query run at once
+ * (decision 12); each answer comes back to resume(), which moves on only
+ * when neither is out: step 152a may start one more relay query, then
+ * step 155 forwards. A failure answers the caller at once (404, 503) and
+ * terminates the call; a relay query still out then has its answer
+ * released as it comes. */
+#include "messaging.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calls.h"
+#include "cancel.h"
+#include "dialog.h"
+#include "msg_ctx.h"
+#include "nat_detect.h"
+#include "pinhole/log.h"
+#include "proxy.h"
+#include "relay_client.h"
+#include "responses.h"
+
+#define DEFAULT_T1_MS 500
+#define DEFAULT_TXN_MAX_MS 180000
+
+/* ---- life ---- */
+
+int messaging_new(struct messaging **out, struct proxy *p, const struct txn_timers *timers)
+{
+    struct messaging *m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->p = p;
+    m->t1_ms = timers && timers->t1_ms ? timers->t1_ms : DEFAULT_T1_MS;
+    m->txn_max_ms = timers && timers->server_max_ms ? timers->server_max_ms : DEFAULT_TXN_MAX_MS;
+    m->rl.interval_s = 10;
+    m->rl.burst = 10;
+    /* Expiry resolution T1: a call lingers 64 ticks after it ended. */
+    int err = calls_new(&m->calls, m, proxy_loop(p), m->t1_ms);
+    if (err) {
+        free(m);
+        return err;
+    }
+    *out = m;
+    return 0;
+}
+
+void messaging_free(struct messaging *m)
+{
+    if (!m)
+        return;
+    m->closing = true;
+    dialog_free_all(m);
+    calls_free(m->calls);
+    free(m);
+}
+
+const struct messaging_stats *messaging_stats(const struct messaging *m)
+{
+    return &m->stats;
+}
+
+size_t messaging_calls(const struct messaging *m)
+{
+    return calls_count(m->calls);
+}
+
+/* ---- fig. 4a: the queries come back ---- */
+
+static void forward(struct call *c);
+static void on_relay_done(void *arg, const struct relay_res *got);
+
+/* Step 152a: is the destination one of our NAT clients? Then requests to
+ * it leave from the socket its REGISTER came in on (decision 10), and
+ * without a relay yet (152b: none held, none in the SDP) we get one now
+ * (153). Returns true when that query is out. */
+static bool check_destination(struct call *c)
+{
+    struct messaging *m = c->m;
+    struct nat_binding b;
+
+    c->fwd_tp = c->tp;
+    if (nat_table_lookup(proxy_nat(m->p), c->user, &b) != 0)
+        return false;
+    c->callee_nat = true;
+    c->fwd_tp = b.tp;
+    if (c->res.held || !sip_body_is_sdp(c->invite) || relay_sdp_is_relayed(m, c->invite))
+        return false;
+    if (relay_query_start(&c->rq, m, c->invite, &c->tp, NULL, on_relay_done, c) != 0)
+        call_fail(c, 503);
+    return true;
+}
+
+static void resume(struct call *c)
+{
+    if (c->state != CALL_QUERYING || relay_query_pending(&c->rq) || redirect_query_pending(&c->dq))
+        return;
+    if (!c->dest_checked) {
+        c->dest_checked = true;
+        if (check_destination(c))
+            return;
+    }
+    forward(c);
+}
+
+static void on_relay_done(void *arg, const struct relay_res *got)
+{
+    struct call *c = arg;
+    if (got)
+        c->res = *got;
+    if (c->state == CALL_TERMINATED) {
+        call_release_relay(c); /* cancelled or failed while relayd answered */
+        return;
+    }
+    if (!got) {
+        call_fail(c, 503); /* every relay failed */
+        return;
+    }
+    resume(c);
+}
+
+static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
+{
+    struct call *c = arg;
+    if (status != 302) {
+        call_fail(c, status); /* 404 from redirectd, or 503 */
+        return;
+    }
+    c->next_hop = *next_hop; /* step 151 waits for forward() */
+    resume(c);
+}
+
+/* Steps 148/154, 151, 136, 138 and 155 on our copy. */
+static int build_forward(struct call *c, osip_message_t *fwd)
+{
+    const struct addr *self = &proxy_cfg(c->m->p)->advertise;
+    int err = 0;
+    if (c->res.held)
+        err = relay_res_apply(&c->res, fwd);
+    if (!err)
+        err = sip_request_uri_set(fwd, &c->next_hop);
+    if (!err)
+        err = sip_via_push(fwd, self, NULL, NULL, 0);
+    if (!err)
+        err = sip_record_route_push(fwd, self);
+    return err;
+}
+
+static void forward(struct call *c)
+{
+    struct messaging *m = c->m;
+    osip_message_t *fwd = c->invite;
+    c->invite = NULL;
+
+    int err = build_forward(c, fwd);
+    if (err) {
+        sip_free(fwd);
+        call_fail(c, err == -EINVAL ? 488 : 500);
+        return;
+    }
+    err = txn_client_send(proxy_txn(m->p), fwd, &c->next_hop, &c->fwd_tp,
+                          responses_on_invite_answer, c, &c->fwd);
+    if (err) {
+        call_fail(c, 503);
+        return;
+    }
+    c->state = CALL_FORWARDED;
+    m->stats.invites_forwarded++;
+}
+
+/* ---- fig. 4a: the INVITE arrives ---- */
+
+/* What we need to route it: a SIP Request-URI with an ID, a Call-ID we can
+ * keep. Returns 0 or the status to answer. */
+static int invite_check(const osip_message_t *req, char *call_id, size_t len)
+{
+    const char *user = sip_request_uri_user(req);
+    if (!sip_request_uri_is_sip(req))
+        return 416;
+    if (sip_call_id(req, call_id, len) != 0)
+        return 400;
+    if (!user || !*user || strnlen(user, NAT_AOR_MAX + 1) > NAT_AOR_MAX)
+        return 404; /* no ID field 162 that redirectd could know */
+    return 0;
+}
+
+/* A phone with an outbound proxy puts us in its Route: not for the next
+ * hop to see. */
+static void pop_our_route(const struct messaging *m, osip_message_t *copy)
+{
+    const struct proxyd_conf *cfg = proxy_cfg(m->p);
+    if (sip_route_pop_self(copy, &cfg->advertise) != 1)
+        (void)sip_route_pop_self(copy, &cfg->listen);
+}
+
+/* Steps 134-144 on our copy: Max-Forwards, our Route, and for a NATed
+ * sender the Contact (received/rport are already on its Via). Returns 0,
+ * -ELOOP (483) or -errno. */
+static int prepare_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
+                        bool nated, osip_message_t **out)
+{
+    osip_message_t *copy = NULL;
+    int err = sip_clone(req, &copy);
+    if (err)
+        return err;
+    int mf = sip_max_forwards_decrement(copy);
+    err = mf < 0 ? mf : 0;
+    if (!err) {
+        pop_our_route(m, copy);
+        if (nated && sip_contact_count(copy) > 0)
+            err = sip_contact_set(copy, &rx->src); /* step 144 */
+    }
+    if (err) {
+        sip_free(copy);
+        return err;
+    }
+    *out = copy;
+    return 0;
+}
+
+static void refuse(struct messaging *m, struct txn_server *st, int status)
+{
+    if (status == 482 || status == 483)
+        m->stats.invites_loop++;
+    else
+        m->stats.invites_refused++;
+    (void)txn_server_respond_status(st, status);
+}
+
+/* A call with this Call-ID still running means the same request reached
+ * us twice by different paths (RFC 3261 §8.2.2.2 merged request); one that
+ * ended (a retry after 401/407, say) makes room. */
+static bool make_room(struct messaging *m, const char *call_id)
+{
+    struct call *old = call_find(m, call_id);
+    if (old && old->state != CALL_TERMINATED)
+        return false;
+    if (old)
+        call_end(old);
+    return true;
+}
+
+/* Steps 146 and 150, at once (decision 12). */
+static void start_queries(struct call *c, bool nated, const struct transport *tp)
+{
+    struct messaging *m = c->m;
+    if (nated && sip_body_is_sdp(c->invite) && !relay_sdp_is_relayed(m, c->invite) &&
+        relay_query_start(&c->rq, m, c->invite, tp, NULL, on_relay_done, c) != 0) {
+        call_fail(c, 503);
+        return;
+    }
+    if (redirect_query_start(&c->dq, m, c->invite, tp, on_redirect_done, c) != 0)
+        call_fail(c, 503);
+}
+
+static void invite_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
+                              const struct proxy_rx *rx)
+{
+    const struct proxyd_conf *cfg = proxy_cfg(m->p);
+    char call_id[CALL_ID_MAX + 1];
+    osip_message_t *copy = NULL;
+    struct call *c = NULL;
+
+    m->stats.invites++;
+    if (proxy_draining(m->p)) { /* SIGTERM: the phone retries elsewhere */
+        m->stats.invites_unavailable++;
+        (void)txn_server_respond_with(st, 503, (const char *const[]){"Retry-After", "5", NULL});
+        return;
+    }
+    (void)txn_server_respond_status(st, 100); /* decision 12: at once */
+    int status = invite_check(req, call_id, sizeof call_id);
+    if (status) {
+        refuse(m, st, status);
+        return;
+    }
+    if (!make_room(m, call_id)) {
+        refuse(m, st, 482);
+        return;
+    }
+    bool nated = nat_detect(&rx->src, &rx->sent_by, req, cfg->nat.private_contact_is_nat);
+    int err = prepare_copy(m, req, rx, nated, &copy);
+    if (err) {
+        refuse(m, st, err == -ELOOP ? 483 : err == -ENOMEM ? 500 : 400);
+        return;
+    }
+    err = call_new(&c, m, call_id, sip_request_uri_user(req), m->txn_max_ms + msg_linger_ms(m));
+    if (err) {
+        sip_free(copy);
+        refuse(m, st, 500);
+        return;
+    }
+    c->invite = copy;
+    c->tp = *rx->tp;
+    c->state = CALL_QUERYING;
+    call_attach_server(c, st);
+    start_queries(c, nated, rx->tp);
+}
+
+/* ---- entry points ---- */
+
+bool messaging_handles(const osip_message_t *req)
+{
+    if (sip_method_is(req, "REGISTER"))
+        return false;
+    return sip_method_is(req, "INVITE") || sip_method_is(req, "CANCEL") ||
+           sip_method_is(req, "ACK") || sip_to_tag(req) != NULL;
+}
+
+void messaging_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
+                          const struct proxy_rx *rx)
+{
+    if (sip_method_is(req, "CANCEL"))
+        cancel_on_request(m, st, req, rx);
+    else if (sip_to_tag(req))
+        dialog_on_request(m, st, req, rx);
+    else if (sip_method_is(req, "INVITE"))
+        invite_on_request(m, st, req, rx);
+    else
+        (void)txn_server_respond_status(st, 481); /* a dialog request without a dialog */
+}
+
+void messaging_on_ack(struct messaging *m, const osip_message_t *ack, const struct proxy_rx *rx)
+{
+    dialog_on_ack(m, ack, rx);
+}
+
+void messaging_on_stray_response(struct messaging *m, const osip_message_t *resp,
+                                 const struct addr *src, const struct transport *tp)
+{
+    responses_forward_stray(m, resp, src, tp);
+}

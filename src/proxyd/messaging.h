@@ -1,0 +1,87 @@
+/* messaging: the patent's messaging module 42 (figures 4a–4d) — INVITE
+ * forwarding with relay and redirect queries, the responses back, CANCEL,
+ * and the in-dialog requests of the calls this proxy record-routed.
+ *
+ *   new INVITE       fig. 4a (messaging.c): 100 Trying, Max-Forwards, NAT
+ *                    detection and Contact rewrite (step 144), relay query
+ *                    (146–148, relay_client.h) and redirect query (150–151,
+ *                    redirect_client.h) at once, a second relay query when
+ *                    the destination is one of our NAT clients (152–154),
+ *                    forward with Via and Record-Route (155).
+ *   responses        fig. 4d (responses.h): our Via popped, SDP pointed at
+ *                    the relay we hold, Contact of a NATed phone rewritten.
+ *   CANCEL           cancel.h: 200 hop by hop, CANCEL downstream or 487.
+ *   in-dialog        dialog.h: loose routing, re-INVITE/UPDATE SDP, BYE
+ *                    releases the relay.
+ *
+ * Call state per Call-ID lives in calls.h. The module is created by the
+ * proxy and freed after the transaction layer (which runs no callback when
+ * it is freed), like registration. */
+#ifndef PROXYD_MESSAGING_H
+#define PROXYD_MESSAGING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pinhole/sip.h"
+#include "pinhole/txn.h"
+
+struct messaging;
+struct proxy;
+struct proxy_rx;
+
+/* Counters for the metrics endpoint (issue #8). Only ever incremented. */
+struct messaging_stats {
+    uint64_t invites;                /* new INVITEs (out of dialog) */
+    uint64_t invites_forwarded;      /* reached step 155 */
+    uint64_t invites_not_found;      /* 404: redirectd does not know the ID */
+    uint64_t invites_unavailable;    /* 503: relay or redirect failed */
+    uint64_t invites_loop;           /* 483 (Max-Forwards) and 482 (merged) */
+    uint64_t invites_cancelled;      /* 487 answered by us while querying */
+    uint64_t invites_timeout;        /* 408: nobody downstream answered */
+    uint64_t invites_refused;        /* 400/404/416 on a request we cannot route */
+    uint64_t relay_allocations;      /* 302 with SDP from relayd */
+    uint64_t relay_releases;         /* BYEs sent to relayd */
+    uint64_t relay_failures;         /* relay queries that failed (each relay tried) */
+    uint64_t relay_release_failures; /* release BYEs refused, unanswered or unsent */
+    uint64_t redirect_302;
+    uint64_t redirect_404;
+    uint64_t redirect_timeouts;      /* redirectd silent for 64·T1 */
+    uint64_t redirect_failures;      /* other answers, or a 302 without a numeric Contact */
+    uint64_t cancels;                /* CANCELs that matched an INVITE */
+    uint64_t dialog_requests;        /* in-dialog requests routed (ACK included) */
+    uint64_t responses_forwarded[6]; /* by class: [0] = 1xx ... [5] = 6xx */
+    uint64_t stray_forwarded;        /* 2xx retransmissions forwarded statelessly */
+    uint64_t stray_dropped;          /* stray responses not ours or not forwardable */
+};
+
+/* timers: the proxy's transaction timers (NULL = RFC 3261 defaults), for
+ * how long ended calls linger (64·T1). Returns 0 or -ENOMEM. The module
+ * keeps p for its life. */
+int messaging_new(struct messaging **out, struct proxy *p, const struct txn_timers *timers);
+/* Frees every call and in-dialog request without sending anything. Call
+ * after txn_layer_free, so no transaction still points at them. */
+void messaging_free(struct messaging *m);
+
+/* True for the requests this module answers: INVITE, CANCEL, and any
+ * request inside a dialog (a To tag), REGISTER excepted. */
+bool messaging_handles(const osip_message_t *req);
+/* A new server transaction for such a request (retransmissions never get
+ * here). Always answers st, at once or when downstream answers. */
+void messaging_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
+                          const struct proxy_rx *rx);
+/* An ACK that matched no server transaction: the ACK for a 2xx, end to
+ * end (RFC 3261 §13.2.2.4), forwarded statelessly. */
+void messaging_on_ack(struct messaging *m, const osip_message_t *ack, const struct proxy_rx *rx);
+/* A response that matched no client transaction: a 2xx retransmitted after
+ * our INVITE transaction ended is forwarded statelessly through tp; any
+ * other is dropped. */
+void messaging_on_stray_response(struct messaging *m, const osip_message_t *resp,
+                                 const struct addr *src, const struct transport *tp);
+
+const struct messaging_stats *messaging_stats(const struct messaging *m);
+/* Calls with state (for the metrics and the leak checks of the tests). */
+size_t messaging_calls(const struct messaging *m);
+
+#endif

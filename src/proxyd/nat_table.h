@@ -1,0 +1,71 @@
+/* nat_table: the patent's NAT client table 32 — the clients this proxy
+ * serves that sit behind a NAT, keyed by their ID (the AOR user of the
+ * REGISTER's To, figure 3b field 124).
+ *
+ * Each entry records where the client's packets come from (the NAT's public
+ * address and port, fig. 3a step 114), the socket its REGISTER arrived on
+ * (design decision 10: requests to a NATed client leave from that socket),
+ * and when the registration expires. Entries expire on their own through the
+ * table's timing wheel; an expired entry simply vanishes (redirectd's binding
+ * expires at the same time).
+ *
+ * The table also keeps its clients on a ring so the keepalive module can
+ * visit them round robin (nat_table_next) without a burst.
+ *
+ * Users: registration (step 119 writes, unregister removes), keepalive (ring,
+ * missed-answer counts), messaging (step 152a: nat_table_lookup). */
+#ifndef PROXYD_NAT_TABLE_H
+#define PROXYD_NAT_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pinhole/addr.h"
+#include "pinhole/loop.h"
+
+/* Longest client ID we keep. AORs are phone IDs: far shorter in practice. */
+#define NAT_AOR_MAX 128
+
+struct nat_table;
+
+/* A copy of one entry, handed out by value so no caller holds a pointer into
+ * the table across a change. */
+struct nat_binding {
+    struct addr nat;        /* the client's public (NAT) address and port */
+    struct transport tp;    /* the socket its REGISTER arrived on */
+    uint64_t expires_at_ms; /* loop_now_ms() clock */
+    uint32_t id;            /* changes on every put: tells a refresh apart */
+    unsigned missed;        /* OPTIONS keepalives unanswered in a row */
+};
+
+/* l may be NULL (unit tests drive expiry with nat_table_expire); otherwise
+ * expiry runs from a 1 s timer on the loop. Returns 0 or -ENOMEM. */
+int nat_table_new(struct nat_table **out, struct loop *l);
+void nat_table_free(struct nat_table *nt);
+
+/* Step 119: records (or refreshes) a NATed client. A refresh keeps the
+ * client's place on the keepalive ring and resets its missed count.
+ * Returns 0, -EINVAL (empty or too long AOR) or -ENOMEM. */
+int nat_table_put(struct nat_table *nt, const char *aor, const struct addr *nat,
+                  const struct transport *tp, uint64_t expires_at_ms);
+/* Step 152a: copies the client's entry into *out. Returns 0 or -ENOENT. */
+int nat_table_lookup(const struct nat_table *nt, const char *aor, struct nat_binding *out);
+/* Returns true when the client was in the table. */
+bool nat_table_remove(struct nat_table *nt, const char *aor);
+size_t nat_table_count(const struct nat_table *nt);
+/* Drops every entry expiring at or before now_ms (the timer calls this). */
+void nat_table_expire(struct nat_table *nt, uint64_t now_ms);
+
+/* The next client on the keepalive ring (each call moves on by one, wrapping
+ * around). *aor points into the table and is valid until the table next
+ * changes. Returns 0 or -ENOENT when the table is empty. */
+int nat_table_next(struct nat_table *nt, const char **aor, struct nat_binding *out);
+
+/* Records the outcome of one OPTIONS keepalive to the client entry `id`
+ * (answered: the count restarts; else it grows). An outcome for an entry
+ * that has since been refreshed or removed is ignored. Returns the missed
+ * count after the update, or -ENOENT when ignored. */
+int nat_table_keepalive_result(struct nat_table *nt, const char *aor, uint32_t id, bool answered);
+
+#endif

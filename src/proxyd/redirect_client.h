@@ -1,0 +1,42 @@
+/* redirect_client: proxyd's side of redirectd (patent fig. 4c, figures
+ * 7a/7b, design decision 3).
+ *
+ * The redirect invite 214 is a copy of the INVITE with Request-URI
+ * sip:<ID>@<redirect>, our Via on top, sent as a client transaction to
+ * cfg->redirect (the transaction layer ACKs redirectd's 302 and 404). The
+ * answer the owner gets: 302 with the first Contact's host:port as the
+ * next hop (step 150c; a name is not followed: no DNS on the loop), 404,
+ * or 503 for anything else (silence for 64·T1 included, decision 12).
+ *
+ * Like relay_client, a query is embedded in its owner and keeps no pointer
+ * to anything but the owner's callback argument. */
+#ifndef PROXYD_REDIRECT_CLIENT_H
+#define PROXYD_REDIRECT_CLIENT_H
+
+#include <stdbool.h>
+
+#include "msg_ctx.h"
+#include "pinhole/sip.h"
+#include "pinhole/txn.h"
+
+/* status: 302 (next_hop set), 404, or 503 (next_hop NULL). The callback
+ * may abort or free the query's owner. */
+typedef void (*redirect_query_cb)(void *arg, int status, const struct addr *next_hop);
+
+struct redirect_query {
+    struct messaging *m;
+    struct txn_client *ct; /* NULL when idle */
+    redirect_query_cb cb;
+    void *arg;
+};
+
+/* Step 150a/b: sends the query built from req (not taken) through tp.
+ * Returns 0 (cb comes later, never from inside this call) or -errno. */
+int redirect_query_start(struct redirect_query *q, struct messaging *m, const osip_message_t *req,
+                         const struct transport *tp, redirect_query_cb cb, void *arg);
+bool redirect_query_pending(const struct redirect_query *q);
+/* No callback any more (the transaction still ACKs what comes). Safe on an
+ * idle query. */
+void redirect_query_abort(struct redirect_query *q);
+
+#endif

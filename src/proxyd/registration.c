@@ -1,0 +1,452 @@
+/* registration: figure 3a. One pending context per REGISTER forwarded to
+ * redirectd ties the phone's server transaction to our client transaction;
+ * it dies when redirectd answers or the client transaction times out. */
+#include "registration.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nat_detect.h"
+#include "pinhole/log.h"
+#include "request.h"
+
+/* RFC 3261 §10.2.1.1: what a registrar grants when nobody asked. Only used
+ * when redirectd's 200 does not say (it always should). */
+#define REGISTER_DEFAULT_EXPIRES 3600
+
+struct pending {
+    struct registration *r;
+    struct pending *prev, *next;
+    struct txn_server *st; /* NULL once the phone's transaction is gone */
+    struct addr src;       /* step 114: the NAT's address and port */
+    struct transport tp;   /* the socket the REGISTER came in on */
+    char *contact;         /* the phone's own Contact URI (osip_free); NULL for "*" */
+    long asked;            /* Expires sent to redirectd; -1 when absent */
+    bool nated;
+    bool unregister;
+    char aor[NAT_AOR_MAX + 1];
+};
+
+struct registration {
+    struct proxy *p;
+    struct pending *pending; /* list head */
+    size_t npending;
+    struct log_ratelimit bad_rl; /* bad REGISTERs: a peer can send them at will */
+};
+
+int registration_new(struct registration **out, struct proxy *p)
+{
+    struct registration *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->p = p;
+    r->bad_rl.interval_s = 10;
+    r->bad_rl.burst = 5;
+    *out = r;
+    return 0;
+}
+
+static void pending_free(struct pending *pd)
+{
+    struct registration *r = pd->r;
+    if (pd->prev)
+        pd->prev->next = pd->next;
+    else
+        r->pending = pd->next;
+    if (pd->next)
+        pd->next->prev = pd->prev;
+    r->npending--;
+    if (pd->st)
+        txn_server_set_user(pd->st, NULL, NULL);
+    osip_free(pd->contact);
+    free(pd);
+}
+
+void registration_free(struct registration *r)
+{
+    if (!r)
+        return;
+    /* The layer is gone (txn_layer_free first): no transaction to detach. */
+    for (struct pending *pd = r->pending, *next; pd; pd = next) {
+        next = pd->next;
+        osip_free(pd->contact);
+        free(pd);
+    }
+    free(r);
+}
+
+size_t registration_pending(const struct registration *r)
+{
+    return r->npending;
+}
+
+/* ---- checks ---- */
+
+/* RFC 3261 §25.1 user = unreserved / escaped / user-unreserved. Anything
+ * else is refused so an ID can go into a URI we build (keepalive, unregister)
+ * without escaping. */
+static bool aor_valid(const char *aor)
+{
+    size_t len = aor ? strnlen(aor, NAT_AOR_MAX + 1) : 0;
+    if (len == 0 || len > NAT_AOR_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)aor[i];
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && !strchr("-_.!~*'()&=+$,;?/%", c))
+            return false;
+    }
+    return true;
+}
+
+int registration_check(const osip_message_t *req, struct register_info *info)
+{
+    char callid[256];
+    uint32_t cseq;
+    const char *cseq_method;
+
+    memset(info, 0, sizeof *info);
+    info->aor = sip_to_user(req);
+    if (!aor_valid(info->aor))
+        return 400;
+    if (sip_call_id(req, callid, sizeof callid) != 0 || sip_cseq(req, &cseq, &cseq_method) != 0)
+        return 400;
+    /* One binding per ID (the patent's client table 104 keeps one channel
+     * per client); a REGISTER without Contact would be a query, which the
+     * redirect server does not answer. */
+    if (sip_contact_count(req) != 1)
+        return 400;
+    info->expires = sip_register_expires(req);
+    if (info->expires < -1)
+        return 400;
+    if (sip_contact_is_star(req)) {
+        if (info->expires != 0) /* RFC 3261 §10.3 step 6 */
+            return 400;
+    } else {
+        char *uri = NULL;
+        if (sip_contact_uri_text(req, &uri) != 0)
+            return 400;
+        osip_free(uri);
+    }
+    info->unregister = info->expires == 0;
+    return 0;
+}
+
+/* ---- step 116: the redirect registration ---- */
+
+static int cap_expires(osip_message_t *m, long max)
+{
+    long asked = sip_register_expires(m);
+    if (asked == 0)
+        return 0;
+    return sip_set_expires(m, asked < 0 || asked > max ? max : asked);
+}
+
+int registration_build_redirect(osip_message_t **out, const osip_message_t *req,
+                                const struct addr *src, bool nated, const struct proxyd_conf *cfg,
+                                const char *branch)
+{
+    osip_message_t *m = NULL;
+    int err = sip_clone(req, &m);
+    if (err)
+        return err;
+    if (nated && !sip_contact_is_star(m)) {
+        /* Fig. 3b: the NAT's address and port replace fields 180 and 182. */
+        err = sip_contact_set(m, src);
+        if (!err)
+            err = cap_expires(m, cfg->nat.max_expires); /* design decision 10 */
+        if (err)
+            goto out;
+    }
+    err = sip_request_uri_set(m, &cfg->redirect);
+    if (!err)
+        err = sip_path_push(m, &cfg->advertise); /* decision 3: we serve this client */
+    if (!err) {
+        int mf = sip_max_forwards_decrement(m);
+        err = mf < 0 ? mf : 0;
+    }
+    if (!err)
+        err = sip_via_push(m, &cfg->advertise, branch, NULL, 0);
+out:
+    if (err) {
+        sip_free(m);
+        return err;
+    }
+    *out = m;
+    return 0;
+}
+
+/* ---- step 119 and the answer to the phone ---- */
+
+static long granted_expires(const struct pending *pd, const osip_message_t *resp,
+                            const struct proxyd_conf *cfg)
+{
+    if (pd->unregister)
+        return 0;
+    long granted = sip_register_expires(resp);
+    if (granted < 0)
+        granted = pd->asked >= 0 ? pd->asked : REGISTER_DEFAULT_EXPIRES;
+    if (pd->nated && granted > cfg->nat.max_expires)
+        granted = cfg->nat.max_expires;
+    return granted;
+}
+
+/* Step 119, once redirectd has accepted: the table never holds a client the
+ * redirect server does not know. */
+static void record_client(struct pending *pd, long granted)
+{
+    struct proxy *p = pd->r->p;
+    struct nat_table *nat = proxy_nat(p);
+    char who[ADDR_STRLEN];
+
+    if (granted == 0) {
+        nat_table_remove(nat, pd->aor);
+        proxy_stats(p)->unregistrations++;
+        log_debug("registration: %s unregistered", pd->aor);
+        return;
+    }
+    if (!pd->nated) {
+        nat_table_remove(nat, pd->aor); /* it may have moved off its NAT */
+        log_debug("registration: %s registered for %lds (not NATed)", pd->aor, granted);
+        return;
+    }
+    uint64_t until = loop_now_ms(proxy_loop(p)) + (uint64_t)granted * 1000;
+    int err = nat_table_put(nat, pd->aor, &pd->src, &pd->tp, until);
+    addr_format(&pd->src, who, sizeof who);
+    if (err)
+        log_error("registration: %s at %s: NAT table: error %d (no keepalives)", pd->aor, who, err);
+    else
+        log_debug("registration: %s registered for %lds behind NAT %s", pd->aor, granted, who);
+}
+
+static void answer_ok(struct pending *pd, long granted)
+{
+    osip_message_t *ok = NULL;
+    int err = sip_response_new(&ok, txn_server_request(pd->st), 200, txn_server_to_tag(pd->st));
+    if (!err && granted > 0 && pd->contact) {
+        /* The phone sees its own Contact, not the NAT address redirectd
+         * holds: phones check that the 200 lists what they registered. */
+        char secs[24];
+        snprintf(secs, sizeof secs, "%ld", granted);
+        err = sip_contact_replace(ok, pd->contact, granted);
+        if (!err)
+            err = sip_header_set(ok, "Expires", secs);
+    }
+    if (!err)
+        err = txn_server_respond(pd->st, ok);
+    if (err)
+        log_warn("registration: %s: cannot answer 200: error %d", pd->aor, err);
+    sip_free(ok);
+}
+
+/* Relays redirectd's error with the headers that tell the phone what to do
+ * next (423's Min-Expires, 503's Retry-After). */
+static void answer_error(struct pending *pd, int status, const osip_message_t *resp)
+{
+    static const char *const copied[] = {"Min-Expires", "Retry-After"};
+    const char *headers[2 * 2 + 1];
+    size_t n = 0;
+    for (size_t i = 0; resp && i < sizeof copied / sizeof copied[0]; i++) {
+        const char *v = sip_header_get(resp, copied[i]);
+        if (v) {
+            headers[n++] = copied[i];
+            headers[n++] = v;
+        }
+    }
+    headers[n] = NULL;
+    int err = txn_server_respond_with(pd->st, status, headers);
+    if (err)
+        log_warn("registration: %s: cannot answer %d: error %d", pd->aor, status, err);
+}
+
+static void on_redirect_answer(struct txn_client *ct, const osip_message_t *resp,
+                               const struct addr *src, void *arg)
+{
+    struct pending *pd = arg;
+    struct proxy *p = pd->r->p;
+    struct proxy_stats *stats = proxy_stats(p);
+    int status = resp ? sip_status(resp) : 408;
+    (void)ct;
+    (void)src;
+
+    if (status < 200)
+        return; /* 100 Trying from redirectd: keep waiting */
+    if (status < 300) {
+        long granted = granted_expires(pd, resp, proxy_cfg(p));
+        record_client(pd, granted);
+        stats->registrations_ok++;
+        if (pd->st)
+            answer_ok(pd, granted);
+    } else {
+        stats->registrations_failed++;
+        if (!resp) {
+            stats->registration_timeouts++;
+            log_warn("registration: %s: redirectd did not answer", pd->aor);
+        } else if (status == 403) {
+            log_warn("registration: redirectd refused %s with 403: is this proxy in its "
+                     "proxies list?",
+                     pd->aor);
+        }
+        if (pd->st)
+            answer_error(pd, status, resp);
+    }
+    pending_free(pd);
+}
+
+static void on_phone_txn_end(struct txn_server *st, void *arg)
+{
+    struct pending *pd = arg;
+    (void)st;
+    pd->st = NULL; /* redirectd's answer may still update the table */
+}
+
+/* Everything the answer will need, copied out of the request. */
+static int pending_new(struct pending **out, struct registration *r, const osip_message_t *req,
+                       const struct register_info *info, const struct proxy_rx *rx, bool nated)
+{
+    struct pending *pd = calloc(1, sizeof *pd);
+    if (!pd)
+        return -ENOMEM;
+    if (!sip_contact_is_star(req) && sip_contact_uri_text(req, &pd->contact) != 0) {
+        free(pd);
+        return -ENOMEM;
+    }
+    pd->r = r;
+    pd->src = rx->src;
+    pd->tp = *rx->tp;
+    pd->nated = nated;
+    pd->unregister = info->unregister;
+    memcpy(pd->aor, info->aor, strlen(info->aor) + 1);
+    pd->next = r->pending;
+    if (r->pending)
+        r->pending->prev = pd;
+    r->pending = pd;
+    r->npending++;
+    *out = pd;
+    return 0;
+}
+
+static void refuse(struct registration *r, struct txn_server *st, int status)
+{
+    struct proxy_stats *stats = proxy_stats(r->p);
+    stats->registrations_failed++;
+    if (status == 400)
+        stats->bad_requests++;
+    if (status == 503)
+        txn_server_respond_with(st, 503, (const char *const[]){"Retry-After", "5", NULL});
+    else
+        txn_server_respond_status(st, status);
+}
+
+/* Steps 114-118 for a REGISTER that passed the checks. */
+static void forward(struct registration *r, struct txn_server *st, const osip_message_t *req,
+                    const struct proxy_rx *rx, const struct register_info *info)
+{
+    const struct proxyd_conf *cfg = proxy_cfg(r->p);
+    osip_message_t *fwd = NULL;
+    struct pending *pd = NULL;
+
+    /* Step 114: the packet's source against what the phone believes. */
+    bool nated = nat_detect(&rx->src, &rx->sent_by, req, cfg->nat.private_contact_is_nat);
+    int err = registration_build_redirect(&fwd, req, &rx->src, nated, cfg, NULL);
+    if (err) {
+        refuse(r, st, err == -ELOOP ? 483 : 500);
+        return;
+    }
+    err = pending_new(&pd, r, req, info, rx, nated);
+    if (err) {
+        sip_free(fwd);
+        refuse(r, st, 500);
+        return;
+    }
+    pd->asked = sip_register_expires(fwd);
+    pd->st = st;
+    txn_server_set_user(st, pd, on_phone_txn_end);
+    /* Step 118, as a client transaction: retransmitted until redirectd
+     * answers or 64·T1 passes (design decision 12). */
+    err =
+        txn_client_send(proxy_txn(r->p), fwd, &cfg->redirect, rx->tp, on_redirect_answer, pd, NULL);
+    if (err) {
+        log_warn("registration: cannot send to redirectd: error %d", err);
+        pending_free(pd);
+        refuse(r, st, 503);
+    }
+}
+
+void registration_on_request(struct registration *r, struct txn_server *st,
+                             const osip_message_t *req, const struct proxy_rx *rx)
+{
+    struct register_info info;
+
+    if (proxy_draining(r->p)) {
+        refuse(r, st, 503);
+        return;
+    }
+    int status = registration_check(req, &info);
+    if (status) {
+        if (log_ratelimit_allow(&r->bad_rl)) {
+            char who[ADDR_STRLEN];
+            log_info("registration: bad REGISTER from %s, answered %d",
+                     addr_format(&rx->src, who, sizeof who), status);
+        }
+        refuse(r, st, status);
+        return;
+    }
+    forward(r, st, req, rx, &info);
+}
+
+/* ---- unregistering a client we gave up on ---- */
+
+static void on_unregister_answer(struct txn_client *ct, const osip_message_t *resp,
+                                 const struct addr *src, void *arg)
+{
+    (void)ct;
+    (void)src;
+    (void)arg;
+    if (resp && sip_status(resp) < 200)
+        return;
+    if (!resp || sip_status(resp) >= 300)
+        log_warn("registration: unregister at redirectd: %d", resp ? sip_status(resp) : 408);
+}
+
+static int uri_of(char *buf, size_t len, const char *user, const struct addr *a)
+{
+    char host[ADDR_STRLEN];
+    int n = snprintf(buf, len, "sip:%s%s%s:%u", user ? user : "", user ? "@" : "",
+                     addr_host_sip(a, host, sizeof host), addr_port(a));
+    return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int registration_unregister(struct registration *r, const char *aor, const struct nat_binding *b)
+{
+    const struct proxyd_conf *cfg = proxy_cfg(r->p);
+    char ruri[REQUEST_URI_MAX], to[REQUEST_URI_MAX], contact[REQUEST_URI_MAX];
+    char extra[REQUEST_URI_MAX + 64];
+    osip_message_t *m = NULL;
+    int err;
+
+    if (!aor_valid(aor))
+        return -EINVAL;
+    err = uri_of(ruri, sizeof ruri, NULL, &cfg->redirect);
+    if (!err)
+        err = uri_of(to, sizeof to, aor, &cfg->advertise);
+    if (!err)
+        err = uri_of(contact, sizeof contact, aor, &b->nat);
+    if (err)
+        return err;
+    /* The Contact names the channel we registered, so redirectd removes
+     * that binding only, not one the client has since made elsewhere. */
+    snprintf(extra, sizeof extra, "Contact: <%s>;expires=0\r\nExpires: 0\r\n", contact);
+    struct request_spec spec = {.method = "REGISTER", .uri = ruri, .to_uri = to, .extra = extra};
+    err = request_new(&m, &spec, &cfg->advertise);
+    if (!err)
+        err = sip_path_push(m, &cfg->advertise);
+    if (err) {
+        sip_free(m);
+        return err;
+    }
+    return txn_client_send(proxy_txn(r->p), m, &cfg->redirect, &b->tp, on_unregister_answer, NULL,
+                           NULL);
+}

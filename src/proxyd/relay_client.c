@@ -1,0 +1,347 @@
+/* relay_client: fig. 4b queries with failover, the release BYE, and the
+ * SDP rewrite to a relay resource. */
+#include "relay_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pinhole/log.h"
+
+/* The release BYE is built as text; bounded by its parts (two URIs, a
+ * Call-ID of at most CALL_ID_MAX, a Via). */
+#define RELEASE_TEXT_MAX 2048
+
+/* ---- decision 4: is an address a relay's? ---- */
+
+static void seen_add(struct relay_seen *s, const char *addr)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->addr[i], addr) == 0)
+            return;
+    snprintf(s->addr[s->next], sizeof s->addr[s->next], "%s", addr);
+    s->next = (s->next + 1) % RELAY_SEEN_MAX;
+    if (s->n < RELAY_SEEN_MAX)
+        s->n++;
+}
+
+static bool is_relay_addr(const struct messaging *m, const char *addr)
+{
+    const struct addr_list *relays = &proxy_cfg(m->p)->relays;
+    char host[ADDR_STRLEN];
+    for (size_t i = 0; i < m->seen.n; i++)
+        if (strcmp(m->seen.addr[i], addr) == 0)
+            return true;
+    for (size_t i = 0; i < relays->n; i++)
+        if (strcmp(addr_host_plain(&relays->v[i], host, sizeof host), addr) == 0)
+            return true;
+    return false;
+}
+
+static int parse_body_sdp(const osip_message_t *msg, struct sdp **out)
+{
+    const char *body;
+    size_t len;
+    *out = NULL;
+    if (!sip_body_is_sdp(msg) || sip_body_get(msg, &body, &len) != 0)
+        return -ENOENT;
+    return sdp_parse(out, body, len);
+}
+
+bool relay_sdp_is_relayed(const struct messaging *m, const osip_message_t *msg)
+{
+    struct sdp *s;
+    struct sdp_media_info mi;
+    size_t live = 0;
+    bool relayed = true;
+
+    if (parse_body_sdp(msg, &s) != 0)
+        return false;
+    for (size_t i = 0; relayed && sdp_media_get(s, i, &mi) == 0; i++) {
+        if (mi.port == 0)
+            continue; /* a disabled stream carries nothing to relay */
+        live++;
+        relayed = mi.conn[0] && is_relay_addr(m, mi.conn);
+    }
+    sdp_free(s);
+    return relayed && live > 0;
+}
+
+/* ---- applying a resource (steps 148, 154, 224) ---- */
+
+int relay_res_apply(const struct relay_res *res, osip_message_t *msg)
+{
+    struct sdp *s;
+    char *text = NULL;
+    size_t len;
+
+    int err = parse_body_sdp(msg, &s);
+    if (err == -ENOENT)
+        return 0;
+    if (err)
+        return err;
+    err = sdp_apply_relay(s, res->media, res->ports, res->nports);
+    if (!err)
+        err = sdp_serialize(s, &text, &len);
+    if (!err)
+        err = sip_body_set(msg, text, len, "application/sdp");
+    free(text);
+    sdp_free(s);
+    return err;
+}
+
+/* ---- fig. 8b: reading relayd's answer ---- */
+
+static bool is_hold_addr(const char *a)
+{
+    return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+/* The media address of a relay SDP: the first usable c=, else (an offer
+ * on hold gives a 302 on hold) the relay's own host. */
+static void media_addr(const struct sdp *s, const struct addr *relay, char *buf, size_t len)
+{
+    struct sdp_media_info mi;
+    struct addr a;
+    for (size_t i = 0; sdp_media_get(s, i, &mi) == 0; i++) {
+        if (mi.conn[0] && !is_hold_addr(mi.conn) && addr_from_host_port(&a, mi.conn, 0) == 0) {
+            snprintf(buf, len, "%s", mi.conn);
+            return;
+        }
+    }
+    addr_host_plain(relay, buf, len);
+}
+
+static int res_from_answer(const osip_message_t *resp, const struct addr *relay,
+                           struct relay_res *res)
+{
+    struct sdp *s;
+    struct sdp_media_info mi;
+
+    if (sip_status(resp) != 302 || parse_body_sdp(resp, &s) != 0)
+        return -EPROTO;
+    memset(res, 0, sizeof *res);
+    res->relay = *relay;
+    for (size_t i = 0; i < SDP_MAX_MEDIA && sdp_media_get(s, i, &mi) == 0; i++)
+        res->ports[res->nports++] = mi.port;
+    media_addr(s, relay, res->media, sizeof res->media);
+    sdp_free(s);
+    if (res->nports == 0)
+        return -EPROTO;
+    res->held = true;
+    return 0;
+}
+
+/* ---- queries ---- */
+
+static void on_relay_answer(struct txn_client *ct, const osip_message_t *resp,
+                            const struct addr *src, void *arg);
+
+/* Step 144b/148a: one attempt at one relay. */
+static int attempt(struct relay_query *q, const struct addr *relay)
+{
+    const struct proxyd_conf *cfg = proxy_cfg(q->m->p);
+    osip_message_t *req = NULL;
+    int err = sip_clone(q->offer, &req);
+    if (err)
+        return err;
+    err = sip_request_uri_set(req, relay);
+    if (!err) /* our own one-hop request: the caller's hop budget is not its */
+        err = sip_header_set(req, "Max-Forwards", QUERY_MAX_FORWARDS);
+    if (!err)
+        err = sip_via_push(req, &cfg->advertise, NULL, NULL, 0);
+    if (err) {
+        sip_free(req);
+        return err;
+    }
+    /* txn_client_send frees req on error */
+    return txn_client_send(proxy_txn(q->m->p), req, relay, &q->tp, on_relay_answer, q, &q->ct);
+}
+
+/* Decision 12's failover: the next relay of the list that takes the
+ * request. */
+static int try_next(struct relay_query *q)
+{
+    const struct addr_list *relays = &proxy_cfg(q->m->p)->relays;
+    if (addr_is_set(&q->only))
+        return -EHOSTUNREACH; /* a re-query has one relay: the session's */
+    while (q->next_relay < relays->n) {
+        size_t i = q->next_relay++;
+        if (attempt(q, &relays->v[i]) == 0)
+            return 0;
+        q->m->stats.relay_failures++;
+    }
+    return -EHOSTUNREACH;
+}
+
+static void finish(struct relay_query *q, const struct relay_res *res)
+{
+    relay_query_cb cb = q->cb;
+    void *arg = q->arg;
+    q->offer = NULL;
+    q->cb = NULL;
+    cb(arg, res); /* last: it may free the owner, and q with it */
+}
+
+static void on_relay_answer(struct txn_client *ct, const osip_message_t *resp,
+                            const struct addr *src, void *arg)
+{
+    struct relay_query *q = arg;
+    struct messaging *m = q->m;
+    struct relay_res res;
+    (void)src;
+
+    if (resp && sip_status(resp) < 200)
+        return;
+    q->ct = NULL;
+    if (resp && res_from_answer(resp, txn_client_destination(ct), &res) == 0) {
+        m->stats.relay_allocations++;
+        seen_add(&m->seen, res.media);
+        finish(q, &res);
+        return;
+    }
+    m->stats.relay_failures++;
+    char who[ADDR_STRLEN];
+    if (log_ratelimit_allow(&m->rl))
+        log_warn("relay %s: %s", addr_format(txn_client_destination(ct), who, sizeof who),
+                 resp ? "refused the relay invite" : "did not answer");
+    if (try_next(q) != 0)
+        finish(q, NULL);
+}
+
+int relay_query_start(struct relay_query *q, struct messaging *m, const osip_message_t *req,
+                      const struct transport *tp, const struct addr *only, relay_query_cb cb,
+                      void *arg)
+{
+    memset(q, 0, sizeof *q);
+    q->m = m;
+    q->tp = *tp;
+    q->cb = cb;
+    q->arg = arg;
+    if (only)
+        q->only = *only;
+    q->offer = req;
+    int err = only ? attempt(q, only) : try_next(q);
+    if (err)
+        memset(q, 0, sizeof *q);
+    return err;
+}
+
+bool relay_query_pending(const struct relay_query *q)
+{
+    return q->offer != NULL;
+}
+
+void relay_query_abort(struct relay_query *q)
+{
+    if (q->ct && !q->m->closing)
+        txn_client_abandon(q->ct);
+    q->offer = NULL;
+    q->ct = NULL;
+    q->cb = NULL;
+}
+
+/* ---- release (decision 9) ---- */
+
+/* Printable, no spaces: a Call-ID we can put back on a header line. */
+static bool call_id_printable(const char *s)
+{
+    size_t n = strnlen(s, CALL_ID_MAX + 1);
+    if (n == 0 || n > CALL_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* RFC 3261 §25.1 user characters without escapes: anything else is left
+ * out of the URI (relayd keys on the Call-ID, not the ID). */
+static bool user_plain(const char *u)
+{
+    size_t n = u ? strnlen(u, NAT_AOR_MAX + 1) : 0;
+    if (n == 0 || n > NAT_AOR_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)u[i];
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && !strchr("-_.!~*'()&=+$,;?/", c))
+            return false;
+    }
+    return true;
+}
+
+static int build_release(osip_message_t **out, const struct addr *self, const struct addr *relay,
+                         const char *call_id, const char *user)
+{
+    char text[RELEASE_TEXT_MAX], me[ADDR_STRLEN], rl[ADDR_STRLEN];
+    char ftag[SIP_TAG_LEN], ttag[SIP_TAG_LEN], branch[SIP_BRANCH_LEN];
+    const char *u = user_plain(user) ? user : "";
+    const char *at = *u ? "@" : "";
+    struct sip_parse_result res;
+
+    sip_tag_new(ftag, sizeof ftag);
+    sip_tag_new(ttag, sizeof ttag);
+    sip_branch_new(branch, sizeof branch);
+    addr_host_sip(self, me, sizeof me);
+    addr_host_sip(relay, rl, sizeof rl);
+    int n = snprintf(text, sizeof text,
+                     "BYE sip:%s%s%s:%u SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP %s:%u;branch=%s;rport\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:%s:%u>;tag=%s\r\n"
+                     "To: <sip:%s%s%s:%u>;tag=%s\r\n"
+                     "Call-ID: %s\r\n"
+                     "CSeq: 1 BYE\r\n"
+                     "Content-Length: 0\r\n\r\n",
+                     u, at, rl, addr_port(relay), me, addr_port(self), branch, me, addr_port(self),
+                     ftag, u, at, rl, addr_port(relay), ttag, call_id);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return -ENOSPC;
+    int err = sip_parse(out, text, (size_t)n, &res);
+    if (err) {
+        sip_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
+static void on_release_answer(struct txn_client *ct, const osip_message_t *resp,
+                              const struct addr *src, void *arg)
+{
+    struct messaging *m = arg;
+    (void)ct;
+    (void)src;
+    if (resp && sip_status(resp) < 300)
+        return; /* 1xx, or the 200 that frees the session */
+    m->stats.relay_release_failures++;
+    if (log_ratelimit_allow(&m->rl))
+        log_info("relay release: %s (relayd's session_timeout will free it)",
+                 resp ? "refused" : "no answer");
+}
+
+int relay_release(struct messaging *m, struct relay_res *res, const char *call_id, const char *user,
+                  const struct transport *tp)
+{
+    osip_message_t *bye = NULL;
+    if (!res->held || res->released)
+        return 0;
+    res->released = true; /* once, whatever happens to the datagram */
+    if (m->closing)
+        return 0;
+    if (!call_id_printable(call_id)) {
+        m->stats.relay_release_failures++;
+        return -EINVAL;
+    }
+    int err = build_release(&bye, &proxy_cfg(m->p)->advertise, &res->relay, call_id, user);
+    if (!err)
+        err = txn_client_send(proxy_txn(m->p), bye, &res->relay, tp, on_release_answer, m, NULL);
+    if (err) {
+        m->stats.relay_release_failures++;
+        log_warn("relay release for %s: error %d", call_id, err);
+        return err;
+    }
+    m->stats.relay_releases++;
+    return 0;
+}

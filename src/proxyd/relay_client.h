@@ -1,0 +1,83 @@
+/* relay_client: proxyd's side of relayd (patent fig. 4b, figures 8a/8b,
+ * design decisions 4, 5, 9).
+ *
+ *   query    relay invite 202: a copy of the INVITE with Request-URI
+ *            sip:<ID>@<relay>, our Via on top, sent as a client transaction
+ *            to cfg->relays[0]; a 302 with SDP is the resource (relay
+ *            address and one port per m= line); the transaction layer ACKs
+ *            it. Anything else, or silence for 64·T1, tries the next relay.
+ *   release  BYE sip:<ID>@<relay> with the call's Call-ID to the relay that
+ *            allocated: fire and forget (relayd's session_timeout is the
+ *            backstop when it is lost).
+ *   apply    steps 148/154/224: an SDP body pointed at the resource.
+ *
+ * Nothing here keeps a pointer to a call: a query reports to its owner's
+ * callback, and the owner (a call, an in-dialog request) embeds the query
+ * and aborts it when it dies. */
+#ifndef PROXYD_RELAY_CLIENT_H
+#define PROXYD_RELAY_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg_ctx.h"
+#include "pinhole/sdp.h"
+#include "pinhole/sip.h"
+#include "pinhole/txn.h"
+
+/* A relay resource: what relayd's 302 said (fig. 8b). */
+struct relay_res {
+    struct addr relay;             /* relayd control address that allocated it */
+    char media[RELAY_ADDR_MAX];    /* the 302's c=: where media goes */
+    uint16_t ports[SDP_MAX_MEDIA]; /* per m= line; 0 = stream disabled */
+    size_t nports;
+    bool held;     /* allocated by us (a 302 came) */
+    bool released; /* the BYE went out */
+};
+
+/* The query's end: got is the resource (copy it), or NULL when every relay
+ * failed. The callback may abort or free the query's owner. */
+typedef void (*relay_query_cb)(void *arg, const struct relay_res *got);
+
+/* One relay query in flight; embedded in its owner, zeroed = idle. */
+struct relay_query {
+    struct messaging *m;
+    struct txn_client *ct;       /* the attempt in flight; NULL when idle */
+    const osip_message_t *offer; /* what each attempt is built from (the owner's) */
+    struct transport tp;
+    struct addr only;  /* re-query: that relay alone (unset: failover) */
+    size_t next_relay; /* failover: index in cfg->relays to try next */
+    relay_query_cb cb;
+    void *arg;
+};
+
+/* Starts a query built from `req` (its SDP is the offer) through tp. req
+ * is borrowed: the owner keeps it alive and unchanged until the query
+ * ends (the callback) or is aborted — failover builds the next attempt
+ * from it. only == NULL tries cfg->relays in order; else only that relay
+ * (the one that holds the call's session: a re-INVITE). Returns 0 (cb
+ * comes later, never from inside this call), -EHOSTUNREACH (no relay
+ * configured) or -errno. */
+int relay_query_start(struct relay_query *q, struct messaging *m, const osip_message_t *req,
+                      const struct transport *tp, const struct addr *only, relay_query_cb cb,
+                      void *arg);
+bool relay_query_pending(const struct relay_query *q);
+/* The owner loses interest: no callback any more. Safe on an idle query. */
+void relay_query_abort(struct relay_query *q);
+
+/* Sends the release BYE for res (once: marks it released). user is the
+ * call's ID for the Request-URI (may be NULL). Returns 0 or -errno. */
+int relay_release(struct messaging *m, struct relay_res *res, const char *call_id, const char *user,
+                  const struct transport *tp);
+
+/* Steps 148/154/224: points m's SDP body at res. A message without an SDP
+ * body is left alone (returns 0). Returns 0, -EINVAL (not SDP) or -ENOMEM. */
+int relay_res_apply(const struct relay_res *res, osip_message_t *msg);
+
+/* Decision 4 / step 152b: the SDP body of msg already names a relay (every
+ * c= of a live stream is a relay media address we have seen, or a
+ * configured relay's host). False without SDP. */
+bool relay_sdp_is_relayed(const struct messaging *m, const osip_message_t *msg);
+
+#endif

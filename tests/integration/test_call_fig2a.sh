@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Patent figure 2a on loopback: NATed client 16 (registered at P11) calls
+# public client 14 (registered at P13). INVITE/100/180/200/ACK, 2.5 s of
+# RTP both ways through relayd, BYE/200. Every message of signals 1-12 and
+# of the relay (fig. 8a/8b) and redirect (fig. 7a/7b) sub-transactions is
+# checked in a capture of lo against figures 5a-5c and 6a (calls_check.py
+# fig2a): Request-URI, Via stack with received/rport, Record-Route P13 then
+# P11, Contact = 16's NAT address, SDP c=/m= = the relay's allocation.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/calls_lib.sh"
+
+calls_net 61000 61099
+capture_start
+register reg16 "$P11" "$PH16" 16 nat
+register reg14 "$P13" "$PH14" 14 pub
+
+uas_start uas14 call_uas.xml "$PH14" 14 pub "$RTP14"
+uac_run uac16 call_uac.xml "$P11" "$PH16" 14 16 nat "$RTP16"
+uas_wait uas14
+rtp_check uac16 uas14
+capture_stop
+
+pcap_check fig2a
+relay_idle
+calls_stop
+finish

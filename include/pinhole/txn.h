@@ -83,6 +83,21 @@ int txn_server_respond_status(struct txn_server *st, int status);
 /* The same, with extra headers set on it before sending (NULL-terminated
  * name/value pairs, e.g. "Retry-After", "30", NULL). */
 int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers);
+/* Builds, without sending, the response to the transaction's request with
+ * the transaction's To-tag, for a caller that edits it further (a Contact,
+ * a body) before txn_server_respond. reason NULL keeps the standard phrase
+ * (RFC 3261 21 lets a server word its own); headers as above, may be NULL.
+ * On success *out is the caller's (sip_free); on error *out is untouched.
+ * Returns 0 or -errno (-EINVAL: st or out NULL, or a name without value). */
+int txn_server_build(const struct txn_server *st, int status, const char *reason,
+                     const char *const *headers, osip_message_t **out);
+/* Answers `req` outside any transaction (the layer could not key it, or
+ * the source is not one we keep state for): builds the response and sends
+ * it once through tp to `dst`, the datagram's source. Nothing is kept, so
+ * a forged source cannot make us retransmit at a victim. Returns 0 or
+ * -errno. */
+int txn_respond_stateless(const struct transport *tp, const osip_message_t *req, int status,
+                          const struct addr *dst);
 
 /* The live INVITE server transaction a CANCEL refers to (same branch and
  * sent-by, RFC 3261 9.2), or NULL. Owned by the layer. */

@@ -239,25 +239,58 @@ int txn_server_respond(struct txn_server *st, const osip_message_t *resp)
     return transport_send(&st->tp, &st->dst, buf, len);
 }
 
-int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers)
+/* libosip2 takes the reason string as is and frees it with the message:
+ * give it its own copy. */
+static int set_reason(osip_message_t *resp, const char *reason)
+{
+    char *copy = osip_strdup(reason);
+    if (!copy)
+        return -ENOMEM;
+    osip_free(resp->reason_phrase);
+    resp->reason_phrase = copy;
+    return 0;
+}
+
+static int set_headers(osip_message_t *resp, const char *const *headers)
+{
+    for (size_t i = 0; headers && headers[i]; i += 2) {
+        if (!headers[i + 1])
+            return -EINVAL;
+        int err = sip_header_set(resp, headers[i], headers[i + 1]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+int txn_server_build(const struct txn_server *st, int status, const char *reason,
+                     const char *const *headers, osip_message_t **out)
 {
     osip_message_t *resp = NULL;
-    if (!st)
+    if (!st || !out)
         return -EINVAL;
     int err = sip_response_new(&resp, st->req, status, st->to_tag);
     if (err)
         return err;
-    for (size_t i = 0; headers && headers[i]; i += 2) {
-        if (!headers[i + 1]) {
-            err = -EINVAL;
-            goto out;
-        }
-        err = sip_header_set(resp, headers[i], headers[i + 1]);
-        if (err)
-            goto out;
+    if (reason)
+        err = set_reason(resp, reason);
+    if (err == 0)
+        err = set_headers(resp, headers);
+    if (err) {
+        sip_free(resp);
+        return err;
     }
+    *out = resp;
+    return 0;
+}
+
+int txn_server_respond_with(struct txn_server *st, int status, const char *const *headers)
+{
+    osip_message_t *resp = NULL;
+    int err = txn_server_build(st, status, NULL, headers, &resp);
+    if (err)
+        return err;
     err = txn_server_respond(st, resp);
-out:
     sip_free(resp);
     return err;
 }
@@ -312,4 +345,23 @@ struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_messa
         txn_server_key_as(cancel, "INVITE", key, sizeof key, &legacy) != 0)
         return NULL;
     return table_get(tl->servers, key);
+}
+
+int txn_respond_stateless(const struct transport *tp, const osip_message_t *req, int status,
+                          const struct addr *dst)
+{
+    osip_message_t *resp = NULL;
+    char *wire = NULL;
+    size_t len = 0;
+    if (!tp || !req || !dst)
+        return -EINVAL;
+    int err = sip_response_new(&resp, req, status, NULL);
+    if (err == 0)
+        err = sip_serialize(resp, &wire, &len);
+    if (err == 0)
+        err = transport_send(tp, dst, wire, len);
+    osip_free(wire);
+    if (resp)
+        sip_free(resp);
+    return err;
 }

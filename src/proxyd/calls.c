@@ -74,6 +74,22 @@ size_t calls_count(const struct calls *cs)
     return table_count(cs->t);
 }
 
+static void count_setup(const char *key, void *value, uint64_t expires_at_ms, void *arg)
+{
+    const struct call *c = value;
+    (void)key;
+    (void)expires_at_ms;
+    if (c->state < CALL_CONFIRMED)
+        (*(size_t *)arg)++;
+}
+
+size_t calls_in_setup(const struct calls *cs)
+{
+    size_t n = 0;
+    table_foreach(cs->t, count_setup, &n);
+    return n;
+}
+
 static uint64_t deadline(const struct calls *cs, uint64_t ms)
 {
     return (cs->loop ? loop_now_ms(cs->loop) : 0) + ms;

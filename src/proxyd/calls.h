@@ -69,6 +69,9 @@ int calls_new(struct calls **out, struct messaging *m, struct loop *l, uint64_t 
 /* Frees every call; sends nothing when m->closing. */
 void calls_free(struct calls *cs);
 size_t calls_count(const struct calls *cs);
+/* Calls not yet answered 2xx nor ended (querying, forwarded, early): what
+ * a draining proxy waits for. O(n): called on SIGTERM, not per packet. */
+size_t calls_in_setup(const struct calls *cs);
 
 /* A new call (zeroed but for the keys) in the table, expiring in
  * expires_in_ms. The caller makes sure no call has this Call-ID. Returns 0,

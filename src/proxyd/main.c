@@ -1,39 +1,73 @@
 /* proxyd: entry point. The NAT-aware SIP proxy (patent: proxy server 11/13);
  * everything it does starts in proxy.c. */
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "pinhole/daemon.h"
 #include "pinhole/sip.h"
 #include "proxy.h"
+#include "proxy_metrics.h"
 #include "proxyd_conf.h"
+
+/* The proxy and, beside it, its `stats` endpoint. */
+struct proxyd {
+    struct proxy *p;
+    struct proxy_metrics *metrics;
+};
+
+static void proxyd_stop(void *state)
+{
+    struct proxyd *d = state;
+    if (!d)
+        return;
+    proxy_metrics_free(d->metrics);
+    proxy_free(d->p);
+    free(d);
+}
 
 static int proxyd_start(struct loop *l, const void *cfg, void **state)
 {
-    struct proxy *p = NULL;
-    int err = sip_init();
-    if (err)
+    const struct proxyd_conf *c = cfg;
+    struct proxyd *d = calloc(1, sizeof *d);
+    int err;
+
+    if (!d)
+        return -ENOMEM;
+    err = sip_init();
+    if (!err)
+        err = proxy_open(&d->p, l, c);
+    if (!err)
+        err = proxy_metrics_new(&d->metrics, l, d->p, &c->stats);
+    if (err) {
+        proxyd_stop(d);
         return err;
-    err = proxy_open(&p, l, cfg);
-    if (err)
-        return err;
-    *state = p;
+    }
+    *state = d;
     return 0;
 }
 
+/* SIGHUP: see proxy_reload. The stats address moves first, so that one
+ * that cannot be bound refuses the reload before anything changed; a
+ * reload the proxy refuses moves it back. */
 static int proxyd_reload(void *state, const void *new_cfg, const void *old_cfg)
 {
-    (void)old_cfg;
-    return proxy_reload(state, new_cfg);
+    struct proxyd *d = state;
+    const struct proxyd_conf *n = new_cfg, *o = old_cfg;
+    int err = proxy_metrics_listen(d->metrics, &n->stats);
+
+    if (err)
+        return err;
+    err = proxy_reload(d->p, n);
+    if (err)
+        proxy_metrics_listen(d->metrics, &o->stats);
+    return err;
 }
 
 static int proxyd_drain(void *state)
 {
-    return proxy_drain(state);
-}
-
-static void proxyd_stop(void *state)
-{
-    proxy_free(state);
+    struct proxyd *d = state;
+    return proxy_drain(d->p);
 }
 
 static const struct daemon_ops ops = {

@@ -68,6 +68,11 @@ size_t messaging_calls(const struct messaging *m)
     return calls_count(m->calls);
 }
 
+size_t messaging_calls_in_setup(const struct messaging *m)
+{
+    return calls_in_setup(m->calls);
+}
+
 /* ---- fig. 4a: the queries come back ---- */
 
 static void forward(struct call *c);

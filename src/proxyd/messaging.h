@@ -83,5 +83,7 @@ void messaging_on_stray_response(struct messaging *m, const osip_message_t *resp
 const struct messaging_stats *messaging_stats(const struct messaging *m);
 /* Calls with state (for the metrics and the leak checks of the tests). */
 size_t messaging_calls(const struct messaging *m);
+/* Calls still being set up (no 2xx, not ended): see calls_in_setup. */
+size_t messaging_calls_in_setup(const struct messaging *m);
 
 #endif

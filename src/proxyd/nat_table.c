@@ -144,6 +144,25 @@ bool nat_table_remove(struct nat_table *nt, const char *aor)
     return true;
 }
 
+struct visit {
+    nat_table_visit_cb cb;
+    void *arg;
+};
+
+static void visit_one(const char *key, void *value, uint64_t expires_at_ms, void *arg)
+{
+    const struct visit *v = arg;
+    const struct nat_client *c = value;
+    (void)expires_at_ms;
+    v->cb(key, &c->b, v->arg);
+}
+
+void nat_table_foreach(const struct nat_table *nt, nat_table_visit_cb cb, void *arg)
+{
+    struct visit v = {.cb = cb, .arg = arg};
+    table_foreach(nt->t, visit_one, &v);
+}
+
 size_t nat_table_count(const struct nat_table *nt)
 {
     return table_count(nt->t);

@@ -54,6 +54,10 @@ int nat_table_lookup(const struct nat_table *nt, const char *aor, struct nat_bin
 /* Returns true when the client was in the table. */
 bool nat_table_remove(struct nat_table *nt, const char *aor);
 size_t nat_table_count(const struct nat_table *nt);
+/* Visits every client (hash order: stable while the table does not change,
+ * so /clients pages line up). The callback must not change the table. */
+typedef void (*nat_table_visit_cb)(const char *aor, const struct nat_binding *b, void *arg);
+void nat_table_foreach(const struct nat_table *nt, nat_table_visit_cb cb, void *arg);
 /* Drops every entry expiring at or before now_ms (the timer calls this). */
 void nat_table_expire(struct nat_table *nt, uint64_t now_ms);
 

@@ -32,7 +32,8 @@ struct proxy {
     struct loop *loop;
     const struct proxyd_conf *cfg;
     struct udp_sock *sock; /* NULL when built on a caller's transport */
-    struct transport tp;
+    struct transport tp;   /* what every module sends through: counts, then wire */
+    struct transport wire; /* the socket's (or the caller's) transport */
     struct txn_layer *txn;
     struct nat_table *nat;
     struct registration *reg;
@@ -41,6 +42,7 @@ struct proxy {
     struct flood *flood;
     struct proxy_stats stats;
     struct log_ratelimit parse_rl;
+    struct timer *drain_check; /* while draining: stop once nothing is in flight */
     bool draining;
 };
 
@@ -101,6 +103,35 @@ uint64_t proxy_flood_drops(const struct proxy *p)
 
 /* ---- life ---- */
 
+/* Counts a response by its status code on its way out ("SIP/2.0 NNN "):
+ * one compare per datagram, on the signalling path only. */
+static void count_response(struct proxy *p, const char *buf, size_t len)
+{
+    if (len < 12 || memcmp(buf, "SIP/2.0 ", 8) != 0)
+        return;
+    unsigned code = 0;
+    for (size_t i = 8; i < 11; i++) {
+        if (buf[i] < '0' || buf[i] > '9')
+            return;
+        code = code * 10 + (unsigned)(buf[i] - '0');
+    }
+    if (code >= PROXY_STATUS_MIN && code < PROXY_STATUS_MIN + PROXY_STATUS_SLOTS)
+        p->stats.responses[code - PROXY_STATUS_MIN]++;
+}
+
+static int counted_send(void *ctx, const struct addr *to, const void *buf, size_t len)
+{
+    struct proxy *p = ctx;
+    count_response(p, buf, len);
+    return transport_send(&p->wire, to, buf, len);
+}
+
+/* The transport the modules use: the wire's, with the counter in front. */
+static void wrap_transport(struct proxy *p)
+{
+    p->tp = (struct transport){.send = counted_send, .ctx = p, .local = p->wire.local};
+}
+
 int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
               const struct transport *tp, const struct txn_timers *timers)
 {
@@ -110,7 +141,8 @@ int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
         return -ENOMEM;
     p->loop = l;
     p->cfg = cfg;
-    p->tp = *tp;
+    p->wire = *tp;
+    wrap_transport(p);
     p->parse_rl.interval_s = 10;
     p->parse_rl.burst = 10;
     err = txn_layer_new(&p->txn, l, timers);
@@ -138,6 +170,7 @@ void proxy_free(struct proxy *p)
         return;
     /* The layer first: it frees transactions without callbacks, so the
      * contexts freed next are referenced by nothing. */
+    timer_free(p->drain_check);
     txn_layer_free(p->txn);
     registration_free(p->reg);
     messaging_free(p->msg);
@@ -202,7 +235,8 @@ int proxy_open(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg
         proxy_free(p);
         return err;
     }
-    udp_sock_transport(p->sock, &p->tp);
+    udp_sock_transport(p->sock, &p->wire);
+    wrap_transport(p);
     grow_socket_buffers(udp_sock_fd(p->sock));
     log_notice("listening on %s", addr_format(udp_sock_local(p->sock), where, sizeof where));
     *out = p;
@@ -291,6 +325,16 @@ static void dispatch(struct proxy *p, struct txn_server *st, const osip_message_
     not_implemented(p, st, req, rx);
 }
 
+static void count_request(struct proxy *p, const osip_message_t *req)
+{
+    static const char *const names[PROXY_M_OTHER] = {"REGISTER", "INVITE", "ACK",
+                                                     "BYE",      "CANCEL", "OPTIONS"};
+    size_t i = 0;
+    while (i < PROXY_M_OTHER && !sip_method_is(req, names[i]))
+        i++;
+    p->stats.requests[i]++;
+}
+
 static void on_request(struct proxy *p, const struct transport *tp, const struct addr *src,
                        osip_message_t *req)
 {
@@ -309,6 +353,7 @@ static void on_request(struct proxy *p, const struct transport *tp, const struct
     }
     if (r != TXN_NEW)
         return; /* absorbed, or out of memory */
+    count_request(p, req);
     if (!st) {
         if (sip_method_is(req, "ACK"))
             messaging_on_ack(p->msg, req, &rx); /* the ACK for a 2xx, end to end */
@@ -402,10 +447,39 @@ int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
     return 0;
 }
 
+/* The drain period ends early once no registration waits for redirectd
+ * and no call is still being set up. */
+#define DRAIN_CHECK_MS 100
+/* A call still ringing when SIGTERM comes gets this long to be answered
+ * (64·T1: what its INVITE transaction would wait for a final anyway).
+ * Answered calls are not lost when proxyd exits: media flows through
+ * relayd, and the phones' in-dialog requests fail over. */
+#define DRAIN_MAX_MS 32000
+
+static bool in_flight(const struct proxy *p)
+{
+    return registration_pending(p->reg) > 0 || messaging_calls_in_setup(p->msg) > 0;
+}
+
+static void on_drain_check(struct timer *t, void *arg)
+{
+    struct proxy *p = arg;
+    (void)t;
+    if (!in_flight(p)) {
+        log_notice("drained: no registration or call set-up in flight");
+        loop_stop(p->loop);
+    }
+}
+
 int proxy_drain(struct proxy *p)
 {
     p->draining = true;
-    /* Long enough for redirectd to answer what is in flight (a few RTTs);
-     * a phone whose answer is lost retransmits to the next proxyd. */
-    return registration_pending(p->reg) ? 2000 : 0;
+    if (!in_flight(p))
+        return 0;
+    if (timer_new(&p->drain_check, p->loop, on_drain_check, p) != 0)
+        return 2000;
+    timer_start_periodic(p->drain_check, DRAIN_CHECK_MS);
+    log_notice("draining: %zu registrations and %zu calls in set-up", registration_pending(p->reg),
+               messaging_calls_in_setup(p->msg));
+    return DRAIN_MAX_MS;
 }

@@ -27,8 +27,28 @@ struct registration;
 struct keepalive;
 struct messaging;
 
+/* Requests are counted by method: the slots of proxy_stats.requests. */
+enum proxy_method {
+    PROXY_M_REGISTER,
+    PROXY_M_INVITE,
+    PROXY_M_ACK,
+    PROXY_M_BYE,
+    PROXY_M_CANCEL,
+    PROXY_M_OPTIONS,
+    PROXY_M_OTHER,
+    PROXY_M_COUNT,
+};
+
+/* Responses are counted by status code: slot = status - 100. */
+#define PROXY_STATUS_MIN 100
+#define PROXY_STATUS_SLOTS 600
+
 /* Counters for the metrics endpoint (issue #8). Only ever incremented. */
 struct proxy_stats {
+    uint64_t requests[PROXY_M_COUNT];        /* new requests (not retransmissions), ACKs too */
+    /* every response datagram proxyd sends, its own and forwarded ones,
+     * retransmissions included: counted where it leaves (the transport) */
+    uint64_t responses[PROXY_STATUS_SLOTS];
     uint64_t registrations_ok;      /* 2xx relayed to a phone */
     uint64_t registrations_failed;  /* error relayed or answered, incl. timeouts */
     uint64_t registration_timeouts; /* redirectd silent for 64·T1: 408 */
@@ -68,8 +88,10 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
 /* SIGHUP: nat.*, advertise, redirect, relays and log_level apply at once;
  * a changed listen address is refused (-EINVAL), as the socket stays. */
 int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg);
-/* SIGTERM: new REGISTERs get 503 from now on. Returns the ms to wait for
- * pending registrations to be answered (0: none pending). */
+/* SIGTERM: new REGISTERs and INVITEs get 503 from now on. Returns 0 when
+ * nothing is in flight, else the longest wait (ms) for pending
+ * registrations and calls still being set up; the proxy stops the loop
+ * itself as soon as they are done. */
 int proxy_drain(struct proxy *p);
 
 /* ---- for proxyd's modules ---- */

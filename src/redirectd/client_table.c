@@ -226,6 +226,24 @@ int client_table_register(struct client_table *ct, const struct client_reg *r, u
     return 0;
 }
 
+struct visit {
+    client_table_visit_cb cb;
+    void *arg;
+};
+
+static void visit_one(const char *key, void *value, uint64_t expires_at_ms, void *arg)
+{
+    const struct visit *v = arg;
+    (void)expires_at_ms;
+    v->cb(key, value, v->arg);
+}
+
+void client_table_foreach(const struct client_table *ct, client_table_visit_cb cb, void *arg)
+{
+    struct visit v = {.cb = cb, .arg = arg};
+    table_foreach(ct->t, visit_one, &v);
+}
+
 const struct client_binding *client_table_find(const struct client_table *ct, const char *id)
 {
     if (!ct || !id)

@@ -86,6 +86,10 @@ int client_table_redirect(const struct client_table *ct, const char *id, const s
                           uint64_t now_ms, char *buf, size_t len);
 
 size_t client_table_count(const struct client_table *ct);
+/* Visits every binding, live or due but not swept yet (order unspecified;
+ * for /bindings). The callback must not change the table. */
+typedef void (*client_table_visit_cb)(const char *id, const struct client_binding *b, void *arg);
+void client_table_foreach(const struct client_table *ct, client_table_visit_cb cb, void *arg);
 /* Bindings that ran out (timer), since the table was made. */
 uint64_t client_table_expired(const struct client_table *ct);
 

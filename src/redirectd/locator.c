@@ -24,7 +24,7 @@ int locator_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t
     if (err)
         return reply_status(c, st, 500, NULL);
 
-    err = reply_build(st, 302, NULL, &resp);
+    err = txn_server_build(st, 302, NULL, NULL, &resp);
     if (err)
         return reply_status(c, st, 500, NULL);
     err = sip_contact_replace(resp, target, -1);

@@ -11,6 +11,7 @@
 #include "pinhole/daemon.h"
 #include "pinhole/log.h"
 #include "pinhole/sip.h"
+#include "rd_metrics.h"
 #include "rd_stats.h"
 #include "redirectd_conf.h"
 #include "redirector.h"
@@ -19,6 +20,7 @@ struct redirectd {
     struct udp_sock *sip;
     struct transport tp;
     struct redirector *r;
+    struct rd_metrics *metrics; /* the `stats` address */
 };
 
 static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, size_t len,
@@ -29,7 +31,7 @@ static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, 
     redirector_receive(d->r, from, buf, len);
 }
 
-/* SIGUSR1: the counters to the log (until issue #8 serves them). */
+/* SIGUSR1: the counters to the log (also served on `stats`). */
 static void on_usr1(int signo, void *arg)
 {
     struct redirectd *d = arg;
@@ -45,6 +47,7 @@ static void redirectd_stop(void *state)
     struct redirectd *d = state;
     if (!d)
         return;
+    rd_metrics_free(d->metrics);
     redirector_free(d->r);
     udp_sock_close(d->sip);
     free(d);
@@ -74,6 +77,9 @@ static int redirectd_start(struct loop *l, const void *cfg, void **state)
     err = loop_on_signal(l, SIGUSR1, on_usr1, d);
     if (err)
         goto out;
+    err = rd_metrics_new(&d->metrics, l, d->r, d->sip, &c->stats);
+    if (err)
+        goto out;
     log_notice("listening on %s, %zu proxies trusted",
                addr_format(udp_sock_local(d->sip), where, sizeof where), c->proxies.n);
     *state = d;
@@ -83,8 +89,10 @@ out:
     return err;
 }
 
-/* SIGHUP: proxies, expiry bounds and log level apply at once (log level by
- * daemon.c); bindings stay. The socket cannot move without a restart. */
+/* SIGHUP: proxies, expiry bounds, the stats address and log level apply at
+ * once (log level by daemon.c); bindings stay. The SIP socket cannot move
+ * without a restart. A stats address that cannot be bound refuses the
+ * reload (the old one is still served). */
 static int redirectd_reload(void *state, const void *new_cfg, const void *old_cfg)
 {
     struct redirectd *d = state;
@@ -97,6 +105,8 @@ static int redirectd_reload(void *state, const void *new_cfg, const void *old_cf
                   addr_format(&n->listen, now, sizeof now));
         return -EINVAL;
     }
+    if (rd_metrics_listen(d->metrics, &n->stats) != 0)
+        return -EADDRNOTAVAIL;
     redirector_reconfigure(d->r, n);
     log_notice("reload: %zu proxies trusted, expires %d s by default, at most %d s", n->proxies.n,
                n->default_expires, n->max_expires);

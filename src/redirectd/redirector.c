@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pinhole/sip_check.h"
+
 #include "locator.h"
 #include "registrar.h"
 #include "reply.h"
-#include "req_check.h"
 
 /* The table starts small and doubles as bindings arrive. */
 #define REDIRECTOR_TABLE_HINT 1024
@@ -136,7 +137,7 @@ static void refuse_unparsed(struct redirector *r, osip_message_t *m,
 
 static int answer_options(struct rd_ctx *c, struct txn_server *st)
 {
-    static const char *const hdrs[] = {"Allow", REDIRECTOR_ALLOW, "Supported", REQ_CHECK_SUPPORTED,
+    static const char *const hdrs[] = {"Allow", REDIRECTOR_ALLOW, "Supported", REDIRECTOR_SUPPORTED,
                                        NULL};
     return reply_status(c, st, 200, hdrs);
 }
@@ -162,8 +163,9 @@ static bool trusted(const struct rd_ctx *c, enum rd_method method, const struct 
 
 static int answer_checks(struct rd_ctx *c, struct txn_server *st, osip_message_t *m)
 {
-    char unsupported[REQ_CHECK_UNSUPPORTED_MAX + 1];
-    int status = req_check(m, unsupported, sizeof unsupported);
+    static const char *const supported[] = {REDIRECTOR_SUPPORTED, NULL};
+    char unsupported[SIP_CHECK_UNSUPPORTED_MAX + 1];
+    int status = sip_check_request(m, supported, unsupported, sizeof unsupported);
     if (status == 420) {
         const char *const hdrs[] = {"Unsupported", unsupported, NULL};
         return reply_status(c, st, 420, hdrs);

@@ -31,6 +31,9 @@
 #include "redirectd_conf.h"
 
 #define REDIRECTOR_ALLOW "INVITE, ACK, CANCEL, REGISTER, OPTIONS"
+/* The one option tag redirectd understands (Require: path on a REGISTER,
+ * RFC 3327); also the value of Supported in the OPTIONS answer. */
+#define REDIRECTOR_SUPPORTED "path"
 
 struct redirector;
 

@@ -163,7 +163,7 @@ static int answer_ok(struct rd_ctx *c, struct txn_server *st, const osip_message
     osip_message_t *resp = NULL;
     uint64_t now = loop_now_ms(c->loop);
     const struct client_binding *b = client_table_lookup(c->clients, id, now);
-    int err = reply_build(st, 200, NULL, &resp);
+    int err = txn_server_build(st, 200, NULL, NULL, &resp);
     if (err)
         return err;
     if (b)

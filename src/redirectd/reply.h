@@ -11,10 +11,8 @@
 #include "pinhole/txn.h"
 #include "rd_ctx.h"
 
-/* Builds the response to the transaction's request with the transaction's
- * To-tag. reason NULL keeps the standard phrase. *out is the caller's (sip_free). */
-int reply_build(struct txn_server *st, int status, const char *reason, osip_message_t **out);
-/* Sends a built response in the transaction and counts it. resp is not taken. */
+/* Sends a response built with txn_server_build in the transaction and
+ * counts it. resp is not taken. */
 int reply_send(struct rd_ctx *c, struct txn_server *st, const osip_message_t *resp);
 /* A response with a status and optional extra headers (NULL-terminated
  * name/value pairs; headers may be NULL). */

@@ -8,6 +8,7 @@
 #include "pinhole/daemon.h"
 #include "pinhole/log.h"
 #include "pinhole/sip.h"
+#include "relay_metrics.h"
 #include "relayd.h"
 #include "relayd_conf.h"
 
@@ -15,6 +16,7 @@ struct relayd_daemon {
     struct udp_sock *sip;
     struct transport tp;
     struct relayd *core;
+    struct relay_metrics *metrics; /* the `stats` address */
 };
 
 static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, size_t len,
@@ -30,6 +32,7 @@ static void relayd_stop(void *state)
     struct relayd_daemon *d = state;
     if (!d)
         return;
+    relay_metrics_free(d->metrics);
     relayd_free(d->core);
     udp_sock_close(d->sip);
     free(d);
@@ -72,6 +75,9 @@ static int relayd_start(struct loop *l, const void *cfg, void **state)
         log_error("cannot set up the relay (media_address, port range): error %d", err);
         goto out;
     }
+    err = relay_metrics_new(&d->metrics, l, d->core, d->sip, &c->stats);
+    if (err)
+        goto out;
     log_started(d, c);
     *state = d;
     return 0;
@@ -80,12 +86,22 @@ out:
     return err;
 }
 
-/* SIGHUP: see relayd_reconfigure (daemon.c applies log_level). */
+/* SIGHUP: see relayd_reconfigure (daemon.c applies log_level). The stats
+ * address moves first, so that one that cannot be bound refuses the
+ * reload before anything changed; a reload relayd_reconfigure refuses
+ * moves it back. */
 static int relayd_reload(void *state, const void *new_cfg, const void *old_cfg)
 {
     struct relayd_daemon *d = state;
-    (void)old_cfg;
-    return relayd_reconfigure(d->core, new_cfg);
+    const struct relayd_conf *n = new_cfg, *o = old_cfg;
+    int err = relay_metrics_listen(d->metrics, &n->stats);
+
+    if (err)
+        return err;
+    err = relayd_reconfigure(d->core, n);
+    if (err)
+        relay_metrics_listen(d->metrics, &o->stats);
+    return err;
 }
 
 /* SIGTERM: stop now. A relay session cannot be handed to another process,

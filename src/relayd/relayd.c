@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pinhole/sip_check.h"
+
 #include "relay_check.h"
 #include "relay_reply.h"
 #include "setup.h"
@@ -219,8 +221,9 @@ static void answer_not_allowed(struct relay_ctx *c, struct txn_server *st)
 /* Returns 1 when the request may go on, else it has been answered. */
 static int answer_checks(struct relay_ctx *c, struct txn_server *st, osip_message_t *m)
 {
-    char unsupported[RELAY_CHECK_UNSUPPORTED_MAX + 1];
-    int status = relay_check_request(m, unsupported, sizeof unsupported);
+    /* relayd supports no SIP extension: every option tag is unknown. */
+    char unsupported[SIP_CHECK_UNSUPPORTED_MAX + 1];
+    int status = sip_check_request(m, NULL, unsupported, sizeof unsupported);
     if (status == 420) {
         const char *const hdrs[] = {"Unsupported", unsupported, NULL};
         relay_reply_status(c, st, 420, hdrs);

@@ -198,6 +198,13 @@ struct session *session_table_get(const struct session_table *t, const char *cal
     return NULL;
 }
 
+void session_table_foreach(const struct session_table *t, session_visit_cb cb, void *arg)
+{
+    for (const struct session *s = t->oldest; s; s = s->next)
+        if (!cb(s, arg))
+            return;
+}
+
 /* ---- sessions ---- */
 
 static bool call_id_valid(const char *call_id, size_t *len)

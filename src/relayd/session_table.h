@@ -63,6 +63,12 @@ int session_table_reconfigure(struct session_table *t, const struct session_tabl
 size_t session_table_expire(struct session_table *t, uint64_t now_ms);
 void session_table_get_stats(const struct session_table *t, struct session_table_stats *out);
 
+/* Visits the sessions oldest first until cb returns false (the /sessions
+ * listing stops once it has a page). The callback must not change the
+ * table. */
+typedef bool (*session_visit_cb)(const struct session *s, void *arg);
+void session_table_foreach(const struct session_table *t, session_visit_cb cb, void *arg);
+
 /* The session for call_id, or NULL. Owned by the table. */
 struct session *session_table_get(const struct session_table *t, const char *call_id);
 

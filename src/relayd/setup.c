@@ -18,7 +18,7 @@ static void reply_full(struct relay_ctx *c, struct txn_server *st, int status, c
                        const char *hname, const char *hvalue)
 {
     osip_message_t *resp = NULL;
-    int err = relay_reply_build(st, status, reason, &resp);
+    int err = txn_server_build(st, status, reason, NULL, &resp);
     if (err == 0 && hname)
         err = sip_header_set(resp, hname, hvalue);
     if (err == 0 && status == 415 && osip_message_set_accept(resp, "application/sdp") != 0)
@@ -131,7 +131,7 @@ static int build_302(struct relay_ctx *c, struct txn_server *st, struct relay_of
     addr_host_plain(&c->conf->advertise_media, adv, sizeof adv);
     int err = relay_offer_answer(offer, s, adv, &body, &len);
     if (err == 0)
-        err = relay_reply_build(st, 302, NULL, &resp);
+        err = txn_server_build(st, 302, NULL, NULL, &resp);
     if (err == 0)
         err = sip_body_set(resp, body, len, "application/sdp");
     if (err == 0)

@@ -13,7 +13,7 @@
  *   unknown Call-ID → 481.
  *
  * Both run inside a server transaction from a trusted proxy, after
- * relay_check_request, and always answer it with a final response. */
+ * sip_check_request, and always answer it with a final response. */
 #ifndef RELAYD_SETUP_H
 #define RELAYD_SETUP_H
 

@@ -10,6 +10,7 @@
 
 #include "pinhole/addr.h"
 #include "pinhole/loop.h"
+#include "pinhole/sip.h"
 
 /* Reads FIXTURES_DIR/relpath whole; malloc'd, NUL-terminated, the caller
  * frees. Fails the test when the file is missing. */
@@ -18,6 +19,24 @@ char *fixture_read(const char *relpath, size_t *len);
 /* The same, with "\n" turned into "\r\n" where the file has bare LF (SIP
  * fixtures are kept as readable text). */
 char *fixture_read_sip(const char *relpath, size_t *len);
+
+/* ---- SIP messages (the caller sip_frees every message returned) ---- */
+
+/* A cmocka group setup that only readies the SIP layer (sip_init). */
+int sip_test_setup(void **state);
+/* Parses FIXTURES_DIR/relpath (read with fixture_read_sip) or fails the
+ * test with the parser's reason. */
+osip_message_t *sip_fixture(const char *relpath);
+/* Parses text or fails the test with the parser's reason. */
+osip_message_t *sip_text(const char *text);
+/* Serializes m or fails the test; the caller frees it with osip_free. */
+char *sip_wire(const osip_message_t *m);
+/* m serialized and parsed back: what the next hop reads. Fails the test
+ * when either step fails. */
+osip_message_t *sip_reparse(const osip_message_t *m);
+/* The first serialized line that starts with "name: " (without its CRLF),
+ * or fails the test; malloc'd, the caller frees. */
+char *sip_wire_line(const osip_message_t *m, const char *name);
 
 #define FAKE_WIRE_MAX 256
 

@@ -405,10 +405,46 @@ static void test_free_table_with_live_sessions(void **state)
     assert_int_equal(stats(f).sessions, 2);
 }
 
+struct visits {
+    const char *seen[8];
+    size_t n, stop_after;
+};
+
+static bool visit(const struct session *s, void *arg)
+{
+    struct visits *v = arg;
+    v->seen[v->n++] = session_call_id(s);
+    return v->n < v->stop_after;
+}
+
+/* /sessions walks the table oldest first and stops once it has a page. */
+static void test_foreach_oldest_first_and_stops(void **state)
+{
+    struct fx *f = *state;
+    create(f, "first");
+    struct session *mid = create(f, "second");
+    create(f, "third");
+    struct visits all = {.stop_after = 8};
+    session_table_foreach(f->t, visit, &all);
+    assert_int_equal(all.n, 3);
+    assert_string_equal(all.seen[0], "first");
+    assert_string_equal(all.seen[1], "second");
+    assert_string_equal(all.seen[2], "third");
+    struct visits two = {.stop_after = 2};
+    session_table_foreach(f->t, visit, &two);
+    assert_int_equal(two.n, 2);
+    session_free(mid);
+    struct visits left = {.stop_after = 8};
+    session_table_foreach(f->t, visit, &left);
+    assert_int_equal(left.n, 2);
+    assert_string_equal(left.seen[1], "third");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_oldest_first_and_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_session_per_call_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_bad_call_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streams_get_bound_port_pairs, setup, teardown),

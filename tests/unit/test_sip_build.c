@@ -9,45 +9,6 @@
 
 #include "pinhole/sip.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
-/* Serializes and parses back: what the peer would read. */
-static osip_message_t *over_the_wire(const osip_message_t *m, char **text_out)
-{
-    char *text;
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *again;
-    assert_int_equal(sip_serialize(m, &text, &len), 0);
-    if (sip_parse(&again, text, len, &res) != 0)
-        fail_msg("%s\n%s", res.reason, text);
-    if (text_out)
-        *text_out = text;
-    else
-        osip_free(text);
-    return again;
-}
-
 static void reason_phrases(void **state)
 {
     static const struct {
@@ -94,9 +55,10 @@ static void response_copies_the_request(void **state)
     const char *meth;
     struct sip_via_info vi;
     (void)state;
-    osip_message_t *req = parse_fixture("register_path.sip");
+    osip_message_t *req = sip_fixture("sip/register_path.sip");
     assert_int_equal(sip_response_new(&r, req, 200, "srvtag"), 0);
-    osip_message_t *peer = over_the_wire(r, &text);
+    text = sip_wire(r);
+    osip_message_t *peer = sip_text(text);
     assert_memory_equal(text, "SIP/2.0 200 OK\r\n", 16);
     assert_non_null(strstr(text, "Content-Length: 0\r\n\r\n"));
     assert_null(strstr(text, "Contact"));
@@ -128,7 +90,7 @@ static void to_tag_rules(void **state)
 {
     osip_message_t *r;
     (void)state;
-    osip_message_t *req = parse_fixture("invite.sip");
+    osip_message_t *req = sip_fixture("sip/invite.sip");
 
     /* RFC 3261 8.2.6.2: none on 100 Trying */
     assert_int_equal(sip_response_new(&r, req, 100, NULL), 0);
@@ -148,7 +110,7 @@ static void to_tag_rules(void **state)
     sip_free(r2);
 
     /* an in-dialog request keeps its To tag */
-    osip_message_t *bye = parse_fixture("bye_routed.sip");
+    osip_message_t *bye = sip_fixture("sip/bye_routed.sip");
     assert_int_equal(sip_response_new(&r, bye, 200, "other"), 0);
     assert_string_equal(sip_to_tag(r), "a6c85cf");
     sip_free(r);
@@ -165,11 +127,11 @@ static void response_refuses_nonsense(void **state)
 {
     osip_message_t *r = (osip_message_t *)1;
     (void)state;
-    osip_message_t *req = parse_fixture("invite.sip");
+    osip_message_t *req = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_response_new(&r, req, 99, NULL), -EINVAL);
     assert_null(r);
     assert_int_equal(sip_response_new(&r, req, 700, NULL), -EINVAL);
-    osip_message_t *resp = parse_fixture("response_200.sip");
+    osip_message_t *resp = sip_fixture("sip/response_200.sip");
     assert_int_equal(sip_response_new(&r, resp, 400, NULL), -EINVAL);
     assert_int_equal(sip_response_new(&r, NULL, 400, NULL), -EINVAL);
     sip_free(resp);
@@ -189,7 +151,8 @@ static void answering_refused_requests(void **state)
     assert_int_equal(res.error, SIP_PARSE_VERSION);
     assert_true(res.answerable);
     assert_int_equal(sip_response_new(&r, m, 505, NULL), 0);
-    osip_message_t *peer = over_the_wire(r, &text);
+    text = sip_wire(r);
+    osip_message_t *peer = sip_text(text);
     assert_memory_equal(text, "SIP/2.0 505 Version Not Supported\r\n", 35);
     assert_string_equal(sip_from_tag(peer), "qweoiqpe");
     osip_free(text);
@@ -203,7 +166,7 @@ static void answering_refused_requests(void **state)
     assert_int_equal(sip_parse(&m, buf, len, &res), -EINVAL);
     assert_true(res.answerable);
     assert_int_equal(sip_response_new(&r, m, 400, NULL), 0);
-    peer = over_the_wire(r, NULL);
+    peer = sip_reparse(r);
     assert_int_equal(sip_status(peer), 400);
     sip_free(peer);
     sip_free(r);
@@ -221,14 +184,15 @@ static void ack_for_a_failed_invite(void **state)
     struct sip_via_info vi;
     struct addr a;
     (void)state;
-    osip_message_t *inv = parse_fixture("invite.sip");
+    osip_message_t *inv = sip_fixture("sip/invite.sip");
     struct addr self = test_addr("192.0.2.10:5060");
     assert_int_equal(sip_via_push(inv, &self, "z9hG4bKours", NULL, 0), 0);
     assert_int_equal(sip_record_route_push(inv, &self), 0);
-    osip_message_t *resp = parse_fixture("response_486.sip");
+    osip_message_t *resp = sip_fixture("sip/response_486.sip");
 
     assert_int_equal(sip_ack_for(&ack, inv, resp), 0);
-    osip_message_t *peer = over_the_wire(ack, &text);
+    text = sip_wire(ack);
+    osip_message_t *peer = sip_text(text);
     assert_memory_equal(text, "ACK sip:bob@192.0.2.20:5060;transport=udp SIP/2.0\r\n", 51);
     assert_null(strstr(text, "Content-Type"));
     assert_non_null(strstr(text, "Content-Length: 0\r\n\r\n"));
@@ -271,9 +235,9 @@ static void ack_keeps_the_route_set(void **state)
     struct sip_parse_result res;
     osip_message_t *req;
     assert_int_equal(sip_parse(&req, inv, strlen(inv), &res), 0);
-    osip_message_t *resp = parse_fixture("response_486.sip");
+    osip_message_t *resp = sip_fixture("sip/response_486.sip");
     assert_int_equal(sip_ack_for(&ack, req, resp), 0);
-    osip_message_t *peer = over_the_wire(ack, NULL);
+    osip_message_t *peer = sip_reparse(ack);
     assert_int_equal(sip_route_top(peer, &a), 0);
     assert_true(addr_equal(&a, &first));
     assert_int_equal(sip_route_pop_self(peer, &first), 1);
@@ -289,10 +253,10 @@ static void ack_only_for_non_2xx_to_invite(void **state)
 {
     osip_message_t *ack = (osip_message_t *)1;
     (void)state;
-    osip_message_t *inv = parse_fixture("invite.sip");
-    osip_message_t *ok = parse_fixture("response_200.sip");
-    osip_message_t *bye = parse_fixture("bye_routed.sip");
-    osip_message_t *busy = parse_fixture("response_486.sip");
+    osip_message_t *inv = sip_fixture("sip/invite.sip");
+    osip_message_t *ok = sip_fixture("sip/response_200.sip");
+    osip_message_t *bye = sip_fixture("sip/bye_routed.sip");
+    osip_message_t *busy = sip_fixture("sip/response_486.sip");
     assert_int_equal(sip_ack_for(&ack, inv, ok), -EINVAL);
     assert_null(ack);
     assert_int_equal(sip_ack_for(&ack, bye, busy), -EINVAL);
@@ -366,5 +330,5 @@ int main(void)
         cmocka_unit_test(ack_only_for_non_2xx_to_invite),
         cmocka_unit_test(branches_and_tags),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -8,60 +8,16 @@
 
 #include "pinhole/sip.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
 /* A REGISTER with the given extra header lines. */
 static osip_message_t *register_with(const char *headers)
 {
     char buf[2048];
-    struct sip_parse_result res;
-    osip_message_t *m;
-    int n =
-        snprintf(buf, sizeof buf,
-                 "REGISTER sip:192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKc\r\n"
-                 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n"
-                 "Call-ID: c@1\r\nCSeq: 1 REGISTER\r\n%sContent-Length: 0\r\n\r\n",
-                 headers);
-    if (sip_parse(&m, buf, (size_t)n, &res) != 0)
-        fail_msg("%s: %s", res.reason, headers);
-    return m;
-}
-
-static char *contact_line(const osip_message_t *m)
-{
-    char *text;
-    size_t len;
-    assert_int_equal(sip_serialize(m, &text, &len), 0);
-    char *c = strstr(text, "\r\nContact: ");
-    assert_non_null(c);
-    c += 2;
-    size_t n = (size_t)(strstr(c, "\r\n") - c);
-    char *line = malloc(n + 1);
-    assert_non_null(line);
-    memcpy(line, c, n);
-    line[n] = '\0';
-    osip_free(text);
-    return line;
+    snprintf(buf, sizeof buf,
+             "REGISTER sip:192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKc\r\n"
+             "From: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n"
+             "Call-ID: c@1\r\nCSeq: 1 REGISTER\r\n%sContent-Length: 0\r\n\r\n",
+             headers);
+    return sip_text(buf);
 }
 
 static void reads_the_first_contact(void **state)
@@ -70,7 +26,7 @@ static void reads_the_first_contact(void **state)
     char buf[ADDR_STRLEN];
     char *uri;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_contact_count(m), 1);
     assert_int_equal(sip_contact_addr(m, &a), 0);
     assert_string_equal(addr_format(&a, buf, sizeof buf), "10.0.0.5:5062");
@@ -80,16 +36,16 @@ static void reads_the_first_contact(void **state)
     assert_false(sip_contact_is_star(m));
     sip_free(m);
 
-    m = parse_fixture("invite_ipv6.sip");
+    m = sip_fixture("sip/invite_ipv6.sip");
     assert_int_equal(sip_contact_addr(m, &a), 0);
     assert_string_equal(addr_format(&a, buf, sizeof buf), "[2001:db8::1]:5070");
     sip_free(m);
 
-    m = parse_fixture("options_compact.sip"); /* m: <sip:dave@client.example.com> */
+    m = sip_fixture("sip/options_compact.sip"); /* m: <sip:dave@client.example.com> */
     assert_int_equal(sip_contact_addr(m, &a), -EINVAL);
     sip_free(m);
 
-    m = parse_fixture("bye_routed.sip");
+    m = sip_fixture("sip/bye_routed.sip");
     assert_int_equal(sip_contact_count(m), 0);
     assert_int_equal(sip_contact_addr(m, &a), -ENOENT);
     assert_int_equal(sip_contact_uri_text(m, &uri), -ENOENT);
@@ -102,10 +58,10 @@ static void set_rewrites_host_and_port_only(void **state)
     struct addr nat = test_addr("203.0.113.7:40001");
     struct addr a;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     /* patent step 144: the Contact becomes the packet's source */
     assert_int_equal(sip_contact_set(m, &nat), 0);
-    char *line = contact_line(m);
+    char *line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:alice@203.0.113.7:40001;transport=udp>;expires=3600");
     free(line);
     assert_int_equal(sip_contact_addr(m, &a), 0);
@@ -113,15 +69,15 @@ static void set_rewrites_host_and_port_only(void **state)
 
     struct addr v6 = test_addr("[2001:db8::7]:6000");
     assert_int_equal(sip_contact_set(m, &v6), 0);
-    line = contact_line(m);
+    line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:alice@[2001:db8::7]:6000;transport=udp>;expires=3600");
     free(line);
     sip_free(m);
 
-    m = parse_fixture("register_star.sip");
+    m = sip_fixture("sip/register_star.sip");
     assert_int_equal(sip_contact_set(m, &nat), -ENOENT);
     sip_free(m);
-    m = parse_fixture("bye_routed.sip");
+    m = sip_fixture("sip/bye_routed.sip");
     assert_int_equal(sip_contact_set(m, &nat), -ENOENT);
     sip_free(m);
 }
@@ -133,13 +89,13 @@ static void replace_leaves_one_contact(void **state)
     assert_int_equal(sip_contact_count(m), 2);
     assert_int_equal(sip_contact_replace(m, "sip:a@198.51.100.2:5070", 600), 0);
     assert_int_equal(sip_contact_count(m), 1);
-    char *line = contact_line(m);
+    char *line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:a@198.51.100.2:5070>;expires=600");
     free(line);
     assert_int_equal(sip_register_expires(m), 600);
 
     assert_int_equal(sip_contact_replace(m, "sip:192.0.2.10:5060", -1), 0);
-    line = contact_line(m);
+    line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:192.0.2.10:5060>");
     free(line);
 
@@ -157,7 +113,7 @@ static void star_contact(void **state)
 {
     struct addr a;
     (void)state;
-    osip_message_t *m = parse_fixture("register_star.sip");
+    osip_message_t *m = sip_fixture("sip/register_star.sip");
     assert_true(sip_contact_is_star(m));
     assert_int_equal(sip_contact_count(m), 1);
     assert_int_equal(sip_contact_addr(m, &a), -ENOENT);
@@ -198,12 +154,12 @@ static void register_expires_precedence(void **state)
 static void set_expires_caps_both_places(void **state)
 {
     (void)state;
-    osip_message_t *m = parse_fixture("register.sip");
+    osip_message_t *m = sip_fixture("sip/register.sip");
     assert_int_equal(sip_register_expires(m), 1800);
     assert_int_equal(sip_set_expires(m, 120), 0);
     assert_int_equal(sip_register_expires(m), 120);
     assert_string_equal(sip_header_get(m, "Expires"), "120");
-    char *line = contact_line(m);
+    char *line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:alice@10.0.0.5:5062>;expires=120");
     free(line);
     assert_int_equal(sip_set_expires(m, -1), -EINVAL);
@@ -212,7 +168,7 @@ static void set_expires_caps_both_places(void **state)
     /* no expires param: only the header is set, the Contact stays as it was */
     m = register_with("Contact: <sip:a@10.0.0.5>\r\n");
     assert_int_equal(sip_set_expires(m, 60), 0);
-    line = contact_line(m);
+    line = sip_wire_line(m, "Contact");
     assert_string_equal(line, "Contact: <sip:a@10.0.0.5>");
     free(line);
     assert_int_equal(sip_register_expires(m), 60);
@@ -249,5 +205,5 @@ int main(void)
         cmocka_unit_test(set_expires_caps_both_places),
         cmocka_unit_test(contact_param_kept_apart_from_uri_param),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -8,51 +8,22 @@
 
 #include "pinhole/sip.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
 static osip_message_t *with_headers(const char *headers)
 {
     char buf[2048];
-    struct sip_parse_result res;
-    osip_message_t *m;
-    int n =
-        snprintf(buf, sizeof buf,
-                 "OPTIONS sip:b@192.0.2.20 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKh\r\n"
-                 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
-                 "Call-ID: h@1\r\nCSeq: 1 OPTIONS\r\n%sContent-Length: 0\r\n\r\n",
-                 headers);
-    if (sip_parse(&m, buf, (size_t)n, &res) != 0)
-        fail_msg("%s: %s", res.reason, headers);
-    return m;
+    snprintf(buf, sizeof buf,
+             "OPTIONS sip:b@192.0.2.20 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKh\r\n"
+             "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+             "Call-ID: h@1\r\nCSeq: 1 OPTIONS\r\n%sContent-Length: 0\r\n\r\n",
+             headers);
+    return sip_text(buf);
 }
 
 /* Case-insensitive: osip prints generic names as it stores them. */
 static int count_in_wire(const osip_message_t *m, const char *needle)
 {
-    char *text;
-    size_t len;
+    char *text = sip_wire(m);
     int n = 0;
-    assert_int_equal(sip_serialize(m, &text, &len), 0);
     for (const char *p = text; (p = strcasestr(p, needle)) != NULL; p++)
         n++;
     osip_free(text);
@@ -62,7 +33,7 @@ static int count_in_wire(const osip_message_t *m, const char *needle)
 static void get_is_case_insensitive_and_knows_compact_forms(void **state)
 {
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_string_equal(sip_header_get(m, "Subject"), "lunch");
     assert_string_equal(sip_header_get(m, "sUbJeCt"), "lunch");
     assert_string_equal(sip_header_get(m, "s"), "lunch");
@@ -72,7 +43,7 @@ static void get_is_case_insensitive_and_knows_compact_forms(void **state)
     assert_null(sip_header_get(NULL, "Subject"));
     sip_free(m);
 
-    m = parse_fixture("options_compact.sip");
+    m = sip_fixture("sip/options_compact.sip");
     assert_string_equal(sip_header_get(m, "Subject"), "a compact subject");
     assert_string_equal(sip_header_get(m, "Supported"), "path");
     assert_string_equal(sip_header_get(m, "Allow"), "INVITE");
@@ -108,7 +79,7 @@ static void dedicated_headers_are_not_generic(void **state)
                                         "Call-Info",
                                         NULL};
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     for (int i = 0; names[i]; i++) {
         if (sip_header_get(m, names[i]) != NULL)
             fail_msg("%s read as a generic header", names[i]);
@@ -157,7 +128,7 @@ static void set_refuses_injection(void **state)
 static void allow_is_read_and_written(void **state)
 {
     (void)state;
-    osip_message_t *m = parse_fixture("options_compact.sip");
+    osip_message_t *m = sip_fixture("sip/options_compact.sip");
     assert_int_equal(sip_header_set(m, "Allow", "INVITE, ACK, BYE"), 0);
     assert_string_equal(sip_header_get(m, "Allow"), "INVITE, ACK, BYE");
     assert_int_equal(count_in_wire(m, "Allow:"), 1);
@@ -222,7 +193,7 @@ static void body_get_and_set(void **state)
     const char *body;
     size_t len;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_true(sip_body_is_sdp(m));
     assert_int_equal(sip_body_get(m, &body, &len), 0);
     assert_int_equal(len, 132);
@@ -308,5 +279,5 @@ int main(void)
         cmocka_unit_test(binary_body_survives),
         cmocka_unit_test(multipart_body_is_forwarded_byte_for_byte),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -18,28 +18,6 @@ static const char minimal[] = "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
                               "Content-Length: 0\r\n"
                               "\r\n";
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
 /* Parses text; returns the error code, *m owns an answerable message. */
 static enum sip_parse_error parse_error(const char *text, size_t len, bool *answerable)
 {
@@ -90,7 +68,7 @@ static void reads_an_invite(void **state)
     const char *meth;
     (void)state;
 
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_true(sip_is_request(m));
     assert_string_equal(sip_method(m), "INVITE");
     assert_true(sip_method_is(m, "INVITE"));
@@ -113,7 +91,7 @@ static void reads_an_invite(void **state)
 static void reads_a_response(void **state)
 {
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     assert_false(sip_is_request(m));
     assert_null(sip_method(m));
     assert_int_equal(sip_status(m), 200);
@@ -128,7 +106,7 @@ static void compact_headers_are_understood(void **state)
 {
     char cid[64];
     (void)state;
-    osip_message_t *m = parse_fixture("options_compact.sip");
+    osip_message_t *m = sip_fixture("sip/options_compact.sip");
     assert_int_equal(sip_call_id(m, cid, sizeof cid), 0);
     assert_string_equal(cid, "compact-1@client.example.com");
     assert_string_equal(sip_to_user(m), "carol");
@@ -162,7 +140,7 @@ static void serialize_round_trips_with_a_correct_length(void **state)
     size_t l1, l2;
     (void)state;
 
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_serialize(m, &text, &len), 0);
     assert_int_equal(strlen(text), len);
     split_serialized(text, len, &cl, &body);
@@ -195,7 +173,7 @@ static void serialize_reflects_later_changes(void **state)
     char *t1, *t2;
     size_t l1, l2;
     (void)state;
-    osip_message_t *m = parse_fixture("register.sip");
+    osip_message_t *m = sip_fixture("sip/register.sip");
     assert_int_equal(sip_serialize(m, &t1, &l1), 0);
     /* a change made straight in the osip structure, as our setters do */
     assert_int_equal(sip_via_set_received(m, &(struct addr){0}), -EINVAL);
@@ -572,7 +550,7 @@ static void clone_is_deep(void **state)
     char *t1, *t2;
     size_t l1, l2;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_clone(m, &c), 0);
     assert_int_equal(sip_max_forwards_decrement(c), 69);
     assert_string_equal(sip_header_get(m, "Max-Forwards"), "70");
@@ -627,5 +605,5 @@ int main(void)
         cmocka_unit_test(clone_is_deep),
         cmocka_unit_test(null_result_is_allowed),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -8,58 +8,15 @@
 
 #include "pinhole/sip.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
-/* Serializes m; the caller frees with osip_free. */
-static char *wire(const osip_message_t *m)
-{
-    char *text;
-    size_t len;
-    assert_int_equal(sip_serialize(m, &text, &len), 0);
-    return text;
-}
-
-/* Serialized m re-parsed: what the next hop sees. */
-static osip_message_t *next_hop(const osip_message_t *m)
-{
-    char *text = wire(m);
-    struct sip_parse_result res;
-    osip_message_t *again;
-    if (sip_parse(&again, text, strlen(text), &res) != 0)
-        fail_msg("reparse: %s", res.reason);
-    osip_free(text);
-    return again;
-}
-
 static void record_route_goes_on_top(void **state)
 {
     struct addr self = test_addr("192.0.2.10:5060");
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     struct addr other = test_addr("198.51.100.1:5070");
     assert_int_equal(sip_record_route_push(m, &other), 0);
     assert_int_equal(sip_record_route_push(m, &self), 0);
-    char *text = wire(m);
+    char *text = sip_wire(m);
     char *first = strstr(text, "Record-Route: ");
     assert_non_null(first);
     assert_int_equal(strncmp(first, "Record-Route: <sip:192.0.2.10:5060;lr>\r\n", 40), 0);
@@ -77,9 +34,9 @@ static void record_route_ipv6(void **state)
 {
     struct addr self = test_addr("[2001:db8::10]:5060");
     (void)state;
-    osip_message_t *m = parse_fixture("invite_ipv6.sip");
+    osip_message_t *m = sip_fixture("sip/invite_ipv6.sip");
     assert_int_equal(sip_record_route_push(m, &self), 0);
-    char *text = wire(m);
+    char *text = sip_wire(m);
     assert_non_null(strstr(text, "Record-Route: <sip:[2001:db8::10]:5060;lr>\r\n"));
     osip_free(text);
     sip_free(m);
@@ -91,7 +48,7 @@ static void route_pop_self_loose_routing(void **state)
     struct addr a;
     char buf[ADDR_STRLEN];
     (void)state;
-    osip_message_t *m = parse_fixture("bye_routed.sip");
+    osip_message_t *m = sip_fixture("sip/bye_routed.sip");
     assert_int_equal(sip_route_top(m, &a), 0);
     assert_true(addr_equal(&a, &self));
 
@@ -107,8 +64,8 @@ static void route_pop_self_loose_routing(void **state)
     assert_int_equal(sip_route_pop_self(m, &self), -ENOENT);
     assert_int_equal(sip_route_top(m, &a), -ENOENT);
 
-    osip_message_t *fwd = next_hop(m);
-    char *text = wire(fwd);
+    osip_message_t *fwd = sip_reparse(m);
+    char *text = sip_wire(fwd);
     assert_null(strstr(text, "Route:"));
     osip_free(text);
     sip_free(fwd);
@@ -138,14 +95,14 @@ static void request_uri_read_and_set(void **state)
     struct addr a;
     char buf[ADDR_STRLEN];
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_request_uri_addr(m, &a), 0);
     assert_string_equal(addr_format(&a, buf, sizeof buf), "192.0.2.20:5060");
 
     /* patent step 144's counterpart: the Request-URI to the NAT address */
     struct addr to = test_addr("203.0.113.9:41234");
     assert_int_equal(sip_request_uri_set(m, &to), 0);
-    char *text = wire(m);
+    char *text = sip_wire(m);
     assert_memory_equal(text, "INVITE sip:bob@203.0.113.9:41234;transport=udp SIP/2.0\r\n", 56);
     osip_free(text);
     assert_int_equal(sip_request_uri_addr(m, &a), 0);
@@ -154,10 +111,10 @@ static void request_uri_read_and_set(void **state)
 
     struct addr v6 = test_addr("[2001:db8::5]:5062");
     assert_int_equal(sip_request_uri_set(m, &v6), 0);
-    text = wire(m);
+    text = sip_wire(m);
     assert_memory_equal(text, "INVITE sip:bob@[2001:db8::5]:5062;transport=udp SIP/2.0\r\n", 57);
     osip_free(text);
-    osip_message_t *fwd = next_hop(m);
+    osip_message_t *fwd = sip_reparse(m);
     assert_int_equal(sip_request_uri_addr(fwd, &a), 0);
     assert_true(addr_equal(&a, &v6));
     sip_free(fwd);
@@ -169,18 +126,18 @@ static void request_uri_edge_cases(void **state)
     struct addr a;
     struct addr to = test_addr("203.0.113.9:5060");
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     assert_int_equal(sip_request_uri_addr(m, &a), -ENOENT);
     assert_int_equal(sip_request_uri_set(m, &to), -ENOENT);
     sip_free(m);
 
-    m = parse_fixture("register.sip"); /* sip:192.0.2.10, no user, no port */
+    m = sip_fixture("sip/register.sip"); /* sip:192.0.2.10, no user, no port */
     assert_int_equal(sip_request_uri_addr(m, &a), 0);
     assert_int_equal(addr_port(&a), 5060);
     assert_null(sip_request_uri_user(m));
     sip_free(m);
 
-    m = parse_fixture("options_compact.sip");
+    m = sip_fixture("sip/options_compact.sip");
     struct addr self = test_addr("192.0.2.40:5060");
     assert_int_equal(sip_request_uri_addr(m, &a), 0);
     assert_true(addr_equal(&a, &self));
@@ -193,17 +150,17 @@ static void path_push_and_first(void **state)
     struct addr a;
     char buf[ADDR_STRLEN];
     (void)state;
-    osip_message_t *m = parse_fixture("register.sip");
+    osip_message_t *m = sip_fixture("sip/register.sip");
     assert_int_equal(sip_path_first(m, &a), -ENOENT);
     assert_int_equal(sip_path_push(m, &self), 0);
     assert_int_equal(sip_path_first(m, &a), 0);
     assert_true(addr_equal(&a, &self));
 
     /* what redirectd reads after the hop */
-    osip_message_t *fwd = next_hop(m);
+    osip_message_t *fwd = sip_reparse(m);
     assert_int_equal(sip_path_first(fwd, &a), 0);
     assert_string_equal(addr_format(&a, buf, sizeof buf), "192.0.2.10:5060");
-    char *text = wire(fwd);
+    char *text = sip_wire(fwd);
     assert_non_null(strstr(text, "\r\nPath: <sip:192.0.2.10:5060;lr>\r\n"));
     osip_free(text);
     sip_free(fwd);
@@ -215,13 +172,13 @@ static void path_push_goes_before_existing(void **state)
     struct addr outer = test_addr("198.51.100.3:5060");
     struct addr a;
     (void)state;
-    osip_message_t *m = parse_fixture("register_path.sip");
+    osip_message_t *m = sip_fixture("sip/register_path.sip");
     assert_int_equal(sip_path_first(m, &a), 0);
     assert_int_equal(addr_port(&a), 5060);
     assert_int_equal(sip_path_push(m, &outer), 0);
     assert_int_equal(sip_path_first(m, &a), 0);
     assert_true(addr_equal(&a, &outer));
-    char *text = wire(m);
+    char *text = sip_wire(m);
     char *p1 = strstr(text, "Path: <sip:198.51.100.3:5060;lr>");
     char *p2 = strstr(text, "Path: <sip:192.0.2.10:5060;lr>");
     assert_non_null(p1);
@@ -279,5 +236,5 @@ int main(void)
         cmocka_unit_test(path_push_goes_before_existing),
         cmocka_unit_test(path_list_and_bad_values),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -9,37 +9,6 @@
 
 #include "pinhole/sip.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    return sip_init();
-}
-
-static osip_message_t *parse_fixture(const char *name)
-{
-    char path[128];
-    size_t len;
-    struct sip_parse_result res;
-    osip_message_t *m;
-
-    snprintf(path, sizeof path, "sip/%s", name);
-    char *buf = fixture_read_sip(path, &len);
-    int rc = sip_parse(&m, buf, len, &res);
-    free(buf);
-    if (rc != 0)
-        fail_msg("%s: %s", name, res.reason);
-    return m;
-}
-
-static osip_message_t *parse_text(const char *text)
-{
-    struct sip_parse_result res;
-    osip_message_t *m;
-    if (sip_parse(&m, text, strlen(text), &res) != 0)
-        fail_msg("%s: %s", res.reason, text);
-    return m;
-}
-
 /* A minimal request whose single Via is `via`. */
 static osip_message_t *with_via(const char *via)
 {
@@ -49,32 +18,14 @@ static osip_message_t *with_via(const char *via)
         "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\nVia: %s\r\nFrom: <sip:a@example.com>;tag=1\r\n"
         "To: <sip:b@example.com>\r\nCall-ID: v@1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
         via);
-    return parse_text(buf);
-}
-
-/* The serialized top Via line, for asserting on the wire form. */
-static char *top_via_line(const osip_message_t *m)
-{
-    char *text;
-    size_t len;
-    assert_int_equal(sip_serialize(m, &text, &len), 0);
-    char *v = strstr(text, "\r\nVia: ");
-    assert_non_null(v);
-    v += 2;
-    size_t n = (size_t)(strstr(v, "\r\n") - v);
-    char *line = malloc(n + 1);
-    assert_non_null(line);
-    memcpy(line, v, n);
-    line[n] = '\0';
-    osip_free(text);
-    return line;
+    return sip_text(buf);
 }
 
 static void reads_each_via(void **state)
 {
     struct sip_via_info vi;
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     assert_int_equal(sip_via_count(m), 2);
 
     assert_int_equal(sip_via_get(m, 0, &vi), 0);
@@ -125,7 +76,7 @@ static void ipv6_sent_by(void **state)
     struct addr a;
     char buf[ADDR_STRLEN];
     (void)state;
-    osip_message_t *m = parse_fixture("invite_ipv6.sip");
+    osip_message_t *m = sip_fixture("sip/invite_ipv6.sip");
     assert_int_equal(sip_via_get(m, 0, &vi), 0);
     assert_string_equal(vi.host, "2001:db8::1");
     assert_int_equal(vi.port, 5070);
@@ -137,7 +88,7 @@ static void ipv6_sent_by(void **state)
     /* RFC 5118 4.5: received carries a bare IPv6 address */
     struct addr src = test_addr("[2001:db8::99]:40000");
     assert_int_equal(sip_via_set_received(m, &src), 0);
-    char *line = top_via_line(m);
+    char *line = sip_wire_line(m, "Via");
     assert_non_null(strstr(line, "[2001:db8::1]:5070"));
     assert_non_null(strstr(line, "received=2001:db8::99"));
     assert_non_null(strstr(line, "rport=40000"));
@@ -152,11 +103,11 @@ static void sent_by_must_be_numeric(void **state)
     struct addr a;
     char buf[ADDR_STRLEN];
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_via_sent_by(m, &a), 0);
     assert_string_equal(addr_format(&a, buf, sizeof buf), "10.0.0.5:5062");
     sip_free(m);
-    m = parse_fixture("options_compact.sip");
+    m = sip_fixture("sip/options_compact.sip");
     assert_int_equal(sip_via_sent_by(m, &a), -EINVAL);
     sip_free(m);
 }
@@ -172,16 +123,16 @@ static void set_received_replaces_values(void **state)
     assert_int_equal(sip_via_get(m, 0, &vi), 0);
     assert_string_equal(vi.received, "198.51.100.4");
     assert_int_equal(vi.rport, 61000);
-    char *line = top_via_line(m);
+    char *line = sip_wire_line(m, "Via");
     assert_string_equal(
         line, "Via: SIP/2.0/UDP 10.0.0.5:5062;received=198.51.100.4;rport=61000;branch=z9hG4bKx");
     free(line);
     sip_free(m);
 
     /* an empty rport flag gets its value (RFC 3581 4) */
-    m = parse_fixture("invite.sip");
+    m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_via_set_received(m, &src), 0);
-    line = top_via_line(m);
+    line = sip_wire_line(m, "Via");
     assert_string_equal(line,
                         "Via: SIP/2.0/UDP "
                         "10.0.0.5:5062;branch=z9hG4bK776asdhds;rport=61000;received=198.51.100.4");
@@ -195,7 +146,7 @@ static void push_puts_our_via_on_top(void **state)
     char branch[SIP_BRANCH_LEN];
     struct sip_via_info vi;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
 
     assert_int_equal(sip_via_push(m, &self, NULL, branch, sizeof branch), 0);
     assert_int_equal(sip_via_count(m), 2);
@@ -206,7 +157,7 @@ static void push_puts_our_via_on_top(void **state)
     assert_int_equal(vi.port, 5060);
     assert_string_equal(vi.branch, branch);
     assert_true(vi.has_rport);
-    char *line = top_via_line(m);
+    char *line = sip_wire_line(m, "Via");
     char want[128];
     snprintf(want, sizeof want, "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=%s;rport", branch);
     assert_string_equal(line, want);
@@ -234,9 +185,9 @@ static void push_ipv6_self(void **state)
     struct addr self = test_addr("[2001:db8::10]:5080");
     struct addr a;
     (void)state;
-    osip_message_t *m = parse_fixture("invite.sip");
+    osip_message_t *m = sip_fixture("sip/invite.sip");
     assert_int_equal(sip_via_push(m, &self, "z9hG4bK6", NULL, 0), 0);
-    char *line = top_via_line(m);
+    char *line = sip_wire_line(m, "Via");
     assert_string_equal(line, "Via: SIP/2.0/UDP [2001:db8::10]:5080;branch=z9hG4bK6;rport");
     free(line);
     assert_int_equal(sip_via_sent_by(m, &a), 0);
@@ -251,7 +202,7 @@ static void pop_self_only_pops_ours(void **state)
     struct addr other = test_addr("192.0.2.10:5070");
     struct sip_via_info vi;
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     assert_int_equal(sip_via_pop_self(m, &other), -EPERM);
     assert_int_equal(sip_via_count(m), 2);
     assert_int_equal(sip_via_pop_self(m, &self), 0);
@@ -262,7 +213,7 @@ static void pop_self_only_pops_ours(void **state)
     sip_free(m);
 
     /* a named sent-by is never ours */
-    m = parse_fixture("options_compact.sip");
+    m = sip_fixture("sip/options_compact.sip");
     assert_int_equal(sip_via_pop_self(m, &self), -EPERM);
     sip_free(m);
 }
@@ -313,7 +264,7 @@ static void no_via_at_all(void **state)
     struct addr a;
     struct addr self = test_addr("192.0.2.10:5060");
     (void)state;
-    osip_message_t *m = parse_fixture("response_200.sip");
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
     assert_int_equal(sip_via_pop_self(m, &self), 0);
     assert_int_equal(sip_via_pop_self(m, &self), -EPERM);
     struct addr phone = test_addr("10.0.0.5:5062");
@@ -340,5 +291,5 @@ int main(void)
         cmocka_unit_test(response_destination_rules),
         cmocka_unit_test(no_via_at_all),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -30,9 +30,7 @@ static int setup(void **state)
 {
     struct ctx *c = calloc(1, sizeof *c);
     assert_non_null(c);
-    assert_int_equal(loop_new(&c->l), 0);
-    c->tl = test_layer(c->l);
-    timed_wire_init(&c->tw, &c->tp, "10.0.0.1:5060");
+    txn_bench_open(&c->l, &c->tl, &c->tw, &c->tp);
     c->dst = test_addr(PEER);
     *state = c;
     return 0;
@@ -41,9 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    txn_layer_free(c->tl);
-    loop_free(c->l);
-    fake_wire_clear(&c->tw.w);
+    txn_bench_close(c->l, c->tl, &c->tw);
     free(c);
     return 0;
 }

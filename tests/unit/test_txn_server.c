@@ -25,9 +25,7 @@ static int setup(void **state)
 {
     struct ctx *c = calloc(1, sizeof *c);
     assert_non_null(c);
-    assert_int_equal(loop_new(&c->l), 0);
-    c->tl = test_layer(c->l);
-    timed_wire_init(&c->tw, &c->tp, "10.0.0.1:5060");
+    txn_bench_open(&c->l, &c->tl, &c->tw, &c->tp);
     c->src = test_addr(NAT_SRC);
     *state = c;
     return 0;
@@ -36,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    txn_layer_free(c->tl);
-    loop_free(c->l);
-    fake_wire_clear(&c->tw.w);
+    txn_bench_close(c->l, c->tl, &c->tw);
     free(c);
     return 0;
 }
@@ -189,6 +185,65 @@ static void test_respond_with_headers(void **state)
     assert_string_equal(sip_header_get(m, "Retry-After"), "30");
     assert_non_null(sip_header_get(m, "Warning"));
     sip_free(m);
+}
+
+/* Built, not sent: own reason, extra headers, the transaction's To-tag;
+ * a bad header list leaves *out alone and sends nothing. */
+static void test_build_reason_and_headers(void **state)
+{
+    struct ctx *c = *state;
+    struct txn_server *st = new_invite(c, BRANCH);
+    osip_message_t *resp = (osip_message_t *)c; /* must stay untouched */
+    const char *bad[] = {"Retry-After", NULL};
+    assert_int_equal(txn_server_build(st, 503, NULL, bad, &resp), -EINVAL);
+    assert_ptr_equal(resp, c);
+    assert_int_equal(txn_server_build(NULL, 503, NULL, NULL, &resp), -EINVAL);
+    assert_int_equal(txn_server_build(st, 503, NULL, NULL, NULL), -EINVAL);
+
+    const char *hdrs[] = {"Retry-After", "30", NULL};
+    resp = NULL;
+    assert_int_equal(txn_server_build(st, 500, "Out Of Order REGISTER", hdrs, &resp), 0);
+    assert_non_null(resp);
+    assert_int_equal(c->tw.w.n, 0);
+    assert_false(txn_server_is_final(st));
+    assert_string_equal(resp->reason_phrase, "Out Of Order REGISTER");
+    assert_string_equal(sip_header_get(resp, "Retry-After"), "30");
+    assert_string_equal(sip_to_tag(resp), txn_server_to_tag(st));
+
+    /* Sent as built: the peer reads the reason phrase we chose. */
+    assert_int_equal(txn_server_respond(st, resp), 0);
+    sip_free(resp);
+    osip_message_t *m = wire_msg(&c->tw, 0);
+    assert_int_equal(sip_status(m), 500);
+    assert_string_equal(m->reason_phrase, "Out Of Order REGISTER");
+    sip_free(m);
+    assert_true(txn_server_is_final(st));
+
+    /* reason NULL keeps the standard phrase. */
+    resp = NULL;
+    assert_int_equal(txn_server_build(st, 404, NULL, NULL, &resp), 0);
+    assert_string_equal(resp->reason_phrase, "Not Found");
+    sip_free(resp);
+}
+
+/* Outside a transaction: one datagram to the given source, nothing kept. */
+static void test_respond_stateless(void **state)
+{
+    struct ctx *c = *state;
+    osip_message_t *req = load_sip("txn/invite.sip", "BRANCH", BRANCH, "SENTBY", PHONE);
+    assert_int_equal(txn_respond_stateless(&c->tp, req, 403, &c->src), 0);
+    assert_int_equal(c->tw.w.n, 1);
+    assert_status_sent(c, 0, 403);
+    assert_int_equal(layer_stats(c->tl).servers, 0);
+
+    c->tw.w.fail_with = -EAGAIN;
+    assert_int_equal(txn_respond_stateless(&c->tp, req, 403, &c->src), -EAGAIN);
+    c->tw.w.fail_with = 0;
+    assert_int_equal(txn_respond_stateless(NULL, req, 403, &c->src), -EINVAL);
+    sip_free(req);
+
+    run_for(c->l, 3 * TEST_T1);
+    assert_int_equal(c->tw.w.n, 1); /* never retransmitted */
 }
 
 static void test_ack_absorbed_after_non2xx_final(void **state)
@@ -452,6 +507,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_response_carries_received_and_stable_to_tag, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_respond_with_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_build_reason_and_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_respond_stateless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_absorbed_after_non2xx_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_g_doubles_to_t2_then_h_gives_up, setup,
                                         teardown),

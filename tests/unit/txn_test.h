@@ -167,6 +167,23 @@ static inline struct txn_layer *test_layer(struct loop *l)
     return tl;
 }
 
+/* The bench both test files build on: a loop, a layer with the test
+ * timers, and a timed fake wire whose transport is tp. */
+static inline void txn_bench_open(struct loop **l, struct txn_layer **tl, struct timed_wire *tw,
+                                  struct transport *tp)
+{
+    assert_int_equal(loop_new(l), 0);
+    *tl = test_layer(*l);
+    timed_wire_init(tw, tp, "10.0.0.1:5060");
+}
+
+static inline void txn_bench_close(struct loop *l, struct txn_layer *tl, struct timed_wire *tw)
+{
+    txn_layer_free(tl);
+    loop_free(l);
+    fake_wire_clear(&tw->w);
+}
+
 static inline struct txn_stats layer_stats(const struct txn_layer *tl)
 {
     struct txn_stats s;

@@ -1,7 +1,8 @@
-/* req_check: Max-Forwards, Request-URI scheme and option tags. */
-#include "req_check.h"
+/* sip_check: Max-Forwards, Request-URI scheme and option tags. */
+#include "pinhole/sip_check.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,13 +27,17 @@ static bool is_lws(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool tag_supported(const char *tag, size_t tlen)
+static bool tag_supported(const char *const *supported, const char *tag, size_t tlen)
 {
-    return tlen == strlen(REQ_CHECK_SUPPORTED) && strncasecmp(tag, REQ_CHECK_SUPPORTED, tlen) == 0;
+    for (size_t i = 0; supported && supported[i]; i++) {
+        if (strlen(supported[i]) == tlen && strncasecmp(tag, supported[i], tlen) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Walks "tag1, tag2" and records the unknown ones. Returns how many. */
-static int scan_tags(const char *value, char *unsupported, size_t len)
+static int scan_tags(const char *value, const char *const *supported, char *unsupported, size_t len)
 {
     int unknown = 0;
     const char *p = value;
@@ -44,32 +49,33 @@ static int scan_tags(const char *value, char *unsupported, size_t len)
         const char *q = stop;
         while (q > p && is_lws(q[-1]))
             q--;
-        if (q > p && !tag_supported(p, (size_t)(q - p))) {
+        if (q > p && !tag_supported(supported, p, (size_t)(q - p))) {
             unknown++;
-            list_append(unsupported, len, p, (size_t)(q - p));
+            if (len)
+                list_append(unsupported, len, p, (size_t)(q - p));
         }
         p = end ? end + 1 : NULL;
     }
     return unknown;
 }
 
-/* RFC 3261 8.2.2.3 (Require) and, as RFC 4475 3.3.5 allows for an element
- * answering in either role, Proxy-Require: every header instance counts. */
-static int unknown_option_tags(const osip_message_t *req, const char *name, char *unsupported,
-                               size_t len)
+/* RFC 3261 8.2.2.3: every instance of the header counts. */
+static int unknown_option_tags(const osip_message_t *req, const char *name,
+                               const char *const *supported, char *unsupported, size_t len)
 {
     int unknown = 0;
     osip_header_t *h = NULL;
     int pos = 0;
     while ((pos = osip_message_header_get_byname(req, name, pos, &h)) >= 0) {
         if (h && h->hvalue)
-            unknown += scan_tags(h->hvalue, unsupported, len);
+            unknown += scan_tags(h->hvalue, supported, unsupported, len);
         pos++;
     }
     return unknown;
 }
 
-int req_check(osip_message_t *req, char *unsupported, size_t len)
+int sip_check_request(osip_message_t *req, const char *const *supported_tags, char *unsupported,
+                      size_t len)
 {
     int mf = sip_max_forwards_decrement(req);
     if (mf == -ELOOP)
@@ -80,7 +86,7 @@ int req_check(osip_message_t *req, char *unsupported, size_t len)
         return 416;
     if (len)
         unsupported[0] = '\0';
-    int unknown = unknown_option_tags(req, "require", unsupported, len) +
-                  unknown_option_tags(req, "proxy-require", unsupported, len);
+    int unknown = unknown_option_tags(req, "require", supported_tags, unsupported, len) +
+                  unknown_option_tags(req, "proxy-require", supported_tags, unsupported, len);
     return unknown ? 420 : 0;
 }

@@ -1,0 +1,27 @@
+/* proxy_metrics: proxyd on its `stats` address (issue #8): the Prometheus
+ * series of its counters (requests and responses, registrations, the NAT
+ * client table 32 and its keepalives, calls, redirect and relay queries,
+ * transactions, floods), /status, and /clients (the NAT client table).
+ *
+ * Ownership: proxy_metrics owns its registry and HTTP server; it reads the
+ * proxy, which must outlive it. */
+#ifndef PROXYD_PROXY_METRICS_H
+#define PROXYD_PROXY_METRICS_H
+
+#include "pinhole/addr.h"
+#include "pinhole/loop.h"
+#include "proxy.h"
+
+struct proxy_metrics;
+
+/* Registers every series and route, and listens on `stats` when it is set
+ * (unset: nothing listens). Returns 0 or -errno (a bind failure is logged). */
+int proxy_metrics_new(struct proxy_metrics **out, struct loop *l, struct proxy *p,
+                      const struct addr *stats);
+/* SIGHUP: moves the listener to `stats` (or stops it when unset); on
+ * failure the old address is still served and -errno returned (logged). */
+int proxy_metrics_listen(struct proxy_metrics *m, const struct addr *stats);
+/* NULL is allowed. */
+void proxy_metrics_free(struct proxy_metrics *m);
+
+#endif

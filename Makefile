@@ -35,6 +35,11 @@ test: test-build build
 bench: build
 	@bench/run.sh $(BUILD)
 
+# The patent's figure 2c for real (needs root): figure 1 built from network
+# namespaces with NAT, one call with audio, printed as a ladder; torn down.
+demo: build
+	@scripts/demo.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)
 

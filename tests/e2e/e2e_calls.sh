@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# The three call flows of the patent's figures 2a-2c in the lab, under one
+# NAT behaviour (sourced by test_e2e_calls_*.sh after e2e_lib.sh):
+#
+#   2a  16 (behind NAT 28, at proxy 11) calls 14 (public, at proxy 13)
+#   2b  14 calls 16
+#   2c  16 calls 18 (behind NAT 30, at proxy 13; same private address as 16)
+#
+# Each call: INVITE/100/180/200/ACK, RTP both ways through relayd and
+# through each NAT for CALL_MS (each phone's rtp_peer counts what it got
+# from the relay; >= 95% of what the other sent), BYE/200, then relayd
+# holds no session (OPTIONS X-Relay-Sessions = 0). During call 2c an
+# outsider (x66, on network 12) sends RTP to the call's relay port and
+# RTCP port: it must get nothing back and the call's media must not
+# suffer. Finally every signal of the three calls is held against the
+# patent in the capture of network 12 (e2e_check.py fig2a/fig2b/fig2c).
+
+# outsider_during NAME: in the background, waits for phone NAME's "answer
+# sdp RELAY:PORT" (its 200) and for media to flow through relayd (both
+# phones latched), then attacks that port.
+outsider_during() {
+    local name=$1
+    (
+        local i target=""
+        for ((i = 0; i < 200; i++)); do
+            target=$(sed -n 's/.*answer sdp \([0-9.]*:[0-9]*\).*/\1/p' "$WORK/$name.log" 2>/dev/null)
+            [ -n "$target" ] && break
+            sleep 0.05
+        done
+        [ -n "$target" ] || { echo "no relay port seen" >"$WORK/outsider.out"; exit 0; }
+        # Attack once media flows (both channels latched): relayd's relayed
+        # counter moves only then.
+        local base now
+        base=$(relay_metric pinhole_relayd_packets_relayed_total)
+        for ((i = 0; i < 60; i++)); do
+            now=$(relay_metric pinhole_relayd_packets_relayed_total)
+            [[ "$base$now" =~ ^[0-9]+$ ]] && [ "$now" -ge $((base + 10)) ] && break
+            sleep 0.05
+        done
+        local before after
+        before=$(relay_metric pinhole_relayd_packets_dropped_total reason=unknown_source)
+        ip netns exec "pinhole-$$-x66" python3 "$TOOLS" outsider "$target" \
+            "${target%:*}:$((${target##*:} + 1))" --from "$X66:40000" --count 60 --interval 20 \
+            >"$WORK/outsider.out" 2>&1
+        after=$(relay_metric pinhole_relayd_packets_dropped_total reason=unknown_source)
+        if [[ "$before$after" =~ ^[0-9]+$ ]]; then
+            echo "refused=$((after - before))" >>"$WORK/outsider.out"
+        fi
+        echo "target=$target" >>"$WORK/outsider.out"
+    ) &
+    OUTSIDER_PID=$!
+    BG_PIDS+=("$!")
+}
+
+outsider_check() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q "^target=" "$WORK/outsider.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    wait "$OUTSIDER_PID" 2>/dev/null
+    log "outsider: $(tr '\n' ' ' <"$WORK/outsider.out" 2>/dev/null)"
+    check "the outsider sent 60 datagrams to the call's relay ports during the call" \
+        grep -q "^sent=60 " "$WORK/outsider.out"
+    check "the outsider got nothing back (no media, no answer)" \
+        grep -q "^sent=60 received=0$" "$WORK/outsider.out"
+    # Its 30 datagrams to the RTP port met two latched channels: refused as
+    # a third source and counted (design.md decision 6).
+    local refused
+    refused=$(sed -n 's/^refused=//p' "$WORK/outsider.out")
+    check "relayd refused and counted the outsider's RTP datagrams ($refused >= 30)" \
+        test "${refused:-0}" -ge 30
+}
+
+# one_call FIG CALLER_NODE PROXY CALLEE_NODE CALLEE [outsider]
+one_call() {
+    local fig=$1 from=$2 proxy=$3 to=$4 callee=$5 attack=${6:-}
+    local uac="$fig-${from}" uas="$fig-${to}"
+    log "--- figure $fig: client ${from#c} calls client $callee"
+    uas_start "$uas" "$to" "$callee"
+    [ -n "$attack" ] && outsider_during "$uac"
+    uac_run "$uac" "$from" "$proxy" "$callee" "${from#c}"
+    uas_wait "$uas"
+    rtp_check "$uac" "$uas"
+    [ -n "$attack" ] && outsider_check
+    relay_idle
+}
+
+run_calls() {
+    local mode=$1
+    lab_up --nat "$mode" --capture
+    register c16 "$P11" 16
+    register c18 "$P13" 18
+    register c14 "$P13" 14
+    one_call 2a c16 "$P11" c14 14
+    one_call 2b c14 "$P13" c16 16
+    one_call 2c c16 "$P11" c18 18 outsider
+    "$LAB" capture-stop
+    local fig
+    for fig in 2a 2b 2c; do wire_check "fig$fig" --nat "$mode" --rtp "$RTP_COUNT"; done
+    lab_down
+    finish
+}

@@ -103,7 +103,9 @@ int txn_respond_stateless(const struct transport *tp, const osip_message_t *req,
  * sent-by, RFC 3261 9.2), or NULL. Owned by the layer. */
 struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_message_t *cancel);
 
-/* The request that created it: owned by the transaction. */
+/* The request that created it: owned by the transaction. NULL once a
+ * non-INVITE transaction has sent its final response (only the key and the
+ * response bytes are kept for timer J). */
 const osip_message_t *txn_server_request(const struct txn_server *st);
 const struct addr *txn_server_source(const struct txn_server *st);
 const struct transport *txn_server_transport(const struct txn_server *st);

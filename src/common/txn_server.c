@@ -193,6 +193,16 @@ int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const st
     return err ? err : TXN_NEW;
 }
 
+/* A finished non-INVITE needs only its key and the bytes it resends during
+ * timer J; the parsed request (several KB) goes at once, or 32 s of
+ * REGISTERs at 30,000/s would hold gigabytes. */
+static void drop_request(struct txn_server *st)
+{
+    st->to_tag = st->final_tag ? st->final_tag : st->own_tag;
+    sip_free(st->req);
+    st->req = NULL;
+}
+
 /* The state a final response moves the transaction to, and its timer. */
 static void server_finalize(struct txn_server *st, int status)
 {
@@ -233,6 +243,8 @@ int txn_server_respond(struct txn_server *st, const osip_message_t *resp)
         free(st->final_tag);
         st->final_tag = tag ? strdup(tag) : NULL;
         server_finalize(st, status);
+        if (!st->invite)
+            drop_request(st);
     }
     /* The response is remembered even when this send fails: the
      * retransmitted request (or timer G) sends it again. */
@@ -269,6 +281,8 @@ int txn_server_build(const struct txn_server *st, int status, const char *reason
     osip_message_t *resp = NULL;
     if (!st || !out)
         return -EINVAL;
+    if (!st->req)
+        return -EALREADY; /* a finished non-INVITE: its request is gone */
     int err = sip_response_new(&resp, st->req, status, st->to_tag);
     if (err)
         return err;

@@ -347,8 +347,12 @@ static void test_non_invite_timer_j(void **state)
     assert_non_null(st);
     txn_server_set_user(st, c, on_end);
     uint64_t start = mono_ms();
+    assert_non_null(txn_server_request(st));
     assert_int_equal(txn_server_respond_status(st, 200), 0);
     assert_int_equal(txn_server_respond_status(st, 200), -EALREADY);
+    /* only the key and the response bytes stay for timer J */
+    assert_null(txn_server_request(st));
+    assert_non_null(txn_server_to_tag(st));
 
     /* Completed: every retransmission gets the final again; no timer G. */
     run_for(c->l, 100);

@@ -104,8 +104,9 @@ int txn_respond_stateless(const struct transport *tp, const osip_message_t *req,
 struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_message_t *cancel);
 
 /* The request that created it: owned by the transaction. NULL once a
- * non-INVITE transaction has sent its final response (only the key and the
- * response bytes are kept for timer J). */
+ * non-INVITE transaction has sent its final response, or an INVITE's
+ * non-2xx final was ACKed (only the key and the response bytes are kept
+ * for timers J and I). */
 const osip_message_t *txn_server_request(const struct txn_server *st);
 const struct addr *txn_server_source(const struct txn_server *st);
 const struct transport *txn_server_transport(const struct txn_server *st);

@@ -138,6 +138,16 @@ out:
 }
 
 /* An ACK that matched an INVITE transaction's key (§17.2.1). */
+/* A finished non-INVITE (timer J) and an ACKed INVITE (timer I) need only
+ * their key and the bytes they resend; the parsed request (several KB)
+ * goes at once, or 32 s of REGISTERs at 30,000/s would hold gigabytes. */
+static void drop_request(struct txn_server *st)
+{
+    st->to_tag = st->final_tag ? st->final_tag : st->own_tag;
+    sip_free(st->req);
+    st->req = NULL;
+}
+
 static int server_ack(struct txn_server *st, const osip_message_t *ack, struct txn_server **out)
 {
     const char *tag = sip_to_tag(ack);
@@ -146,6 +156,7 @@ static int server_ack(struct txn_server *st, const osip_message_t *ack, struct t
     if (ours && st->state == SRV_COMPLETED) {
         st->state = SRV_CONFIRMED;
         timer_start(st->timer, st->tl->tm.t4_ms); /* timer I */
+        drop_request(st);
         return TXN_ACK_ABSORBED;
     }
     if (ours && st->state == SRV_CONFIRMED) {
@@ -191,16 +202,6 @@ int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const st
         return TXN_NEW; /* end-to-end ACK for a 2xx, or a stray one */
     err = server_new(out, tl, req, key, legacy, src, tp);
     return err ? err : TXN_NEW;
-}
-
-/* A finished non-INVITE needs only its key and the bytes it resends during
- * timer J; the parsed request (several KB) goes at once, or 32 s of
- * REGISTERs at 30,000/s would hold gigabytes. */
-static void drop_request(struct txn_server *st)
-{
-    st->to_tag = st->final_tag ? st->final_tag : st->own_tag;
-    sip_free(st->req);
-    st->req = NULL;
 }
 
 /* The state a final response moves the transaction to, and its timer. */

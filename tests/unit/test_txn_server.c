@@ -308,7 +308,10 @@ static void test_ack_stops_timer_g(void **state)
     run_for(c->l, 45);
     size_t before = c->tw.w.n;
     assert_true(before >= 2);
+    assert_non_null(txn_server_request(st));
     assert_int_equal(feed_ack(c, BRANCH, txn_server_to_tag(st)), TXN_ACK_ABSORBED);
+    assert_null(txn_server_request(st)); /* timer I needs only the key */
+    assert_int_equal(txn_server_respond_status(st, 500), -EALREADY);
     assert_true(run_until(c->l, ended, c, 1000));
     assert_int_equal(c->tw.w.n, before);
 }

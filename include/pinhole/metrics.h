@@ -190,6 +190,9 @@ void metrics_http_status(struct metrics_http *h, metrics_status_cb cb, void *arg
  * new address is bound before the old one closes, so on failure the old
  * one is still served. Returns 0 or -errno from socket/bind/listen. */
 int metrics_http_listen(struct metrics_http *h, const struct addr *a);
+/* metrics_http_listen, with the log line an operator needs either way
+ * (where it serves, or why it cannot). */
+int metrics_http_serve(struct metrics_http *h, const struct addr *a);
 /* The address served (the kernel's port for port 0); unset when off. */
 const struct addr *metrics_http_local(const struct metrics_http *h);
 /* Closes the listener and every open connection. NULL is allowed. */

@@ -1,6 +1,7 @@
 /* metrics: the HTTP endpoint on the `stats` address (libevent's evhttp on
  * the daemon's loop): /metrics, /status and the daemon's JSON tables. */
 #include "pinhole/metrics.h"
+#include "pinhole/log.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -350,6 +351,20 @@ int metrics_http_listen(struct metrics_http *h, const struct addr *a)
         }
     }
     return err ? err : listen_on(h, a, fd);
+}
+
+int metrics_http_serve(struct metrics_http *h, const struct addr *a)
+{
+    char where[ADDR_STRLEN];
+    int err = metrics_http_listen(h, a);
+
+    if (err)
+        log_error("stats: cannot listen on %s: %s", addr_format(a, where, sizeof where),
+                  strerror(-err));
+    else if (addr_is_set(&h->local))
+        log_notice("stats: metrics and pinholectl on http://%s/",
+                   addr_format(&h->local, where, sizeof where));
+    return err;
 }
 
 const struct addr *metrics_http_local(const struct metrics_http *h)

@@ -125,16 +125,7 @@ static int list_bindings(struct evbuffer *out, const struct metrics_query *q, vo
 
 int rd_metrics_listen(struct rd_metrics *m, const struct addr *stats)
 {
-    char where[ADDR_STRLEN];
-    int err = metrics_http_listen(m->http, stats);
-
-    if (err)
-        log_error("stats: cannot listen on %s: %s", addr_format(stats, where, sizeof where),
-                  strerror(-err));
-    else if (addr_is_set(metrics_http_local(m->http)))
-        log_notice("stats: metrics and pinholectl on http://%s/",
-                   addr_format(metrics_http_local(m->http), where, sizeof where));
-    return err;
+    return metrics_http_serve(m->http, stats);
 }
 
 int rd_metrics_new(struct rd_metrics **out, struct loop *l, const struct redirector *r,

@@ -200,16 +200,7 @@ static int list_sessions(struct evbuffer *out, const struct metrics_query *q, vo
 
 int relay_metrics_listen(struct relay_metrics *m, const struct addr *stats)
 {
-    char where[ADDR_STRLEN];
-    int err = metrics_http_listen(m->http, stats);
-
-    if (err)
-        log_error("stats: cannot listen on %s: %s", addr_format(stats, where, sizeof where),
-                  strerror(-err));
-    else if (addr_is_set(metrics_http_local(m->http)))
-        log_notice("stats: metrics and pinholectl on http://%s/",
-                   addr_format(metrics_http_local(m->http), where, sizeof where));
-    return err;
+    return metrics_http_serve(m->http, stats);
 }
 
 int relay_metrics_new(struct relay_metrics **out, struct loop *l, const struct relayd *core,

@@ -21,13 +21,6 @@
  * shorter (tests); a longer one than RFC 3261's is never wanted. */
 #define T1_MIN_MS 1
 #define T1_MAX_MS 500
-/* The kernel's default receive buffer holds ~200 datagrams (each costs its
- * skb truesize, not its length): a scheduling hiccup at a few thousand
- * REGISTERs/s overflows it, and the phones' retransmissions then make it
- * worse. 4 MiB rides out ~100 ms (docs/registration.md, measured). The
- * kernel caps it at net.core.rmem_max. */
-#define PROXY_SOCKET_BUFFER (4 * 1024 * 1024)
-
 struct proxy {
     struct loop *loop;
     const struct proxyd_conf *cfg;
@@ -208,15 +201,6 @@ static const struct txn_timers *timers_from_env(struct txn_timers *tm)
     return tm;
 }
 
-static void grow_socket_buffers(int fd)
-{
-    int size = PROXY_SOCKET_BUFFER;
-    /* best effort: the default works too, it only drops sooner */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) != 0)
-        log_warn("cannot enlarge the SIP socket buffers: %s", strerror(errno));
-}
-
 int proxy_open(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg)
 {
     const struct transport unbound = {0};
@@ -237,7 +221,6 @@ int proxy_open(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg
     }
     udp_sock_transport(p->sock, &p->wire);
     wrap_transport(p);
-    grow_socket_buffers(udp_sock_fd(p->sock));
     log_notice("listening on %s", addr_format(udp_sock_local(p->sock), where, sizeof where));
     *out = p;
     return 0;

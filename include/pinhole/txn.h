@@ -60,15 +60,19 @@ enum txn_match {
     TXN_ACK_ABSORBED = 2,   /* the ACK for a non-2xx final we sent */
 };
 
-/* Feeds every received request through the layer. `req` is not taken (the
- * layer keeps its own copy of what it needs). For TXN_NEW the caller handles
- * the request and answers through *out; an ACK that matches no transaction
- * (the ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with
- * *out NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via, CSeq
- * or Call-ID to key on: the caller answers 400 or drops). A request without
+/* Feeds every received request through the layer. For TXN_NEW with a new
+ * transaction the layer takes the request: *req is set to NULL and the
+ * message becomes the transaction's (txn_server_request). The caller may go
+ * on reading it through its own pointer until it returns to the event loop:
+ * a request the layer no longer needs (once finally answered or ACKed) is
+ * freed only when the next request or response is fed in. In every other
+ * case *req stays the caller's. An ACK that matches no transaction (the
+ * ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with *out
+ * NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via, CSeq or
+ * Call-ID to key on: the caller answers 400 or drops). A request without
  * an RFC 3261 branch (RFC 2543 peers) is keyed on Call-ID, CSeq, From tag
  * and sent-by instead. */
-int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const struct addr *src,
+int txn_server_receive(struct txn_layer *tl, osip_message_t **req, const struct addr *src,
                        const struct transport *tp, struct txn_server **out);
 
 /* Sends a response in this transaction to the request's response
@@ -104,9 +108,10 @@ int txn_respond_stateless(const struct transport *tp, const osip_message_t *req,
 struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_message_t *cancel);
 
 /* The request that created it: owned by the transaction. NULL once a
- * non-INVITE transaction has sent its final response, or an INVITE's
- * non-2xx final was ACKed (only the key and the response bytes are kept
- * for timers J and I). */
+ * non-INVITE transaction has sent its final response, an INVITE has been
+ * answered 2xx, or an INVITE's non-2xx final was ACKed (only the key, and
+ * the response bytes where they may be resent, are kept for timers J, L
+ * and I). */
 const osip_message_t *txn_server_request(const struct txn_server *st);
 const struct addr *txn_server_source(const struct txn_server *st);
 const struct transport *txn_server_transport(const struct txn_server *st);
@@ -146,7 +151,9 @@ int txn_client_receive(struct txn_layer *tl, const osip_message_t *resp, const s
 /* The user loses interest: no callback comes any more; the layer still
  * ACKs and absorbs what RFC 3261 requires, then frees it. */
 void txn_client_abandon(struct txn_client *ct);
-/* The request as sent: owned by the transaction. */
+/* The request as sent: owned by the transaction. NULL once the final
+ * response has been delivered (only the key, and an INVITE's ACK, are
+ * kept for timers D, K and the RFC 6026 accepted state). */
 const osip_message_t *txn_client_request(const struct txn_client *ct);
 const struct addr *txn_client_destination(const struct txn_client *ct);
 

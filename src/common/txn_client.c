@@ -85,6 +85,21 @@ static void client_end(struct txn_client *ct)
     client_free(ct);
 }
 
+/* Once the final is delivered only the key (and an INVITE's ACK) matter
+ * for timers D, K and the accepted state: the request and its bytes go,
+ * or every call would hold its requests for 32 s. An INVITE whose ACK
+ * could not be built keeps its request to try again. */
+static void drop_request(struct txn_client *ct)
+{
+    if (ct->invite && ct->state == CLI_COMPLETED && !ct->ack)
+        return;
+    sip_free(ct->req);
+    ct->req = NULL;
+    osip_free(ct->bytes);
+    ct->bytes = NULL;
+    ct->len = 0;
+}
+
 /* Calls the user unless abandoned. Returns false when the transaction was
  * ended during the callback and is now freed. */
 static bool deliver(struct txn_client *ct, const osip_message_t *resp, const struct addr *src)
@@ -193,7 +208,8 @@ static int invite_response(struct txn_client *ct, const osip_message_t *resp,
             ct->state = CLI_COMPLETED;
             timer_start(ct->timer, txn_64t1(ct->tl)); /* timer D */
         }
-        deliver(ct, resp, src);
+        if (deliver(ct, resp, src) && status >= 200)
+            drop_request(ct);
         return 0;
     case CLI_COMPLETED:
         if (status >= 300)
@@ -218,7 +234,8 @@ static int non_invite_response(struct txn_client *ct, const osip_message_t *resp
         ct->state = CLI_COMPLETED;
         timer_start(ct->timer, ct->tl->tm.t4_ms); /* timer K */
     }
-    deliver(ct, resp, src);
+    if (deliver(ct, resp, src) && status >= 200)
+        drop_request(ct);
     return 0;
 }
 
@@ -227,6 +244,7 @@ int txn_client_receive(struct txn_layer *tl, const osip_message_t *resp, const s
     char key[TXN_KEY_MAX];
     if (!tl || !resp || sip_is_request(resp))
         return -EINVAL;
+    txn_flush_retired(tl);
     int status = sip_status(resp);
     if (status < 100 || status > 699)
         return -EINVAL;

@@ -27,6 +27,10 @@ struct txn_layer {
     struct table *servers; /* key → struct txn_server */
     struct table *clients; /* key → struct txn_client */
     struct txn_stats stats;
+    /* Requests no transaction needs any more, freed at the next receive:
+     * the handler that answered one may still be reading it (txn.h). */
+    osip_message_t **retired;
+    size_t n_retired, cap_retired;
 };
 
 /* 64·T1: timers B, F, H, J, the RFC 6026 accepted state, and D (see
@@ -67,6 +71,12 @@ int txn_server_key_as(const osip_message_t *req, const char *method, char *buf, 
  * function keys the request we send and the responses to it. -EINVAL when
  * there is no branch or CSeq. */
 int txn_client_key(const osip_message_t *m, char *buf, size_t len);
+
+/* Hands a request over for freeing at the next txn_*_receive. Returns 0,
+ * or -ENOMEM when it could not be queued: the caller then keeps it. */
+int txn_retire(struct txn_layer *tl, osip_message_t *m);
+/* Frees what was retired; called where no handler can hold a request. */
+void txn_flush_retired(struct txn_layer *tl);
 
 /* Table on_free callbacks: free a transaction without any user callback
  * (txn_layer_free). */

@@ -60,12 +60,37 @@ void txn_layer_free(struct txn_layer *tl)
     /* on_free = txn_*_discard: frees each transaction, no callbacks. */
     table_free(tl->servers);
     table_free(tl->clients);
+    txn_flush_retired(tl);
+    free(tl->retired);
     free(tl);
 }
 
 void txn_layer_stats(const struct txn_layer *tl, struct txn_stats *out)
 {
     *out = tl->stats;
+}
+
+/* ---- requests answered while their handler may still read them ---- */
+
+int txn_retire(struct txn_layer *tl, osip_message_t *m)
+{
+    if (tl->n_retired == tl->cap_retired) {
+        size_t cap = tl->cap_retired ? 2 * tl->cap_retired : 16;
+        osip_message_t **v = realloc(tl->retired, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        tl->retired = v;
+        tl->cap_retired = cap;
+    }
+    tl->retired[tl->n_retired++] = m;
+    return 0;
+}
+
+void txn_flush_retired(struct txn_layer *tl)
+{
+    for (size_t i = 0; i < tl->n_retired; i++)
+        sip_free(tl->retired[i]);
+    tl->n_retired = 0;
 }
 
 /* ---- retransmission schedules ---- */

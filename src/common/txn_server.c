@@ -25,7 +25,7 @@ enum server_state {
 
 struct txn_server {
     struct txn_layer *tl;
-    osip_message_t *req; /* clone, with received/rport from the source */
+    osip_message_t *req; /* taken from the receiver, received/rport set */
     struct addr src;
     struct addr dst;     /* response destination (§18.2.2, RFC 3581) */
     int dst_err;         /* non-zero: the request cannot be answered */
@@ -97,7 +97,9 @@ static void on_server_timer(struct timer *t, void *arg)
     server_end(st);
 }
 
-static int server_new(struct txn_server **out, struct txn_layer *tl, const osip_message_t *req,
+/* Takes *req on success (and sets it NULL); leaves it to the caller on
+ * error. */
+static int server_new(struct txn_server **out, struct txn_layer *tl, osip_message_t **req,
                       const char *key, bool legacy, const struct addr *src,
                       const struct transport *tp)
 {
@@ -111,18 +113,15 @@ static int server_new(struct txn_server **out, struct txn_layer *tl, const osip_
     st->src = *src;
     st->tp = *tp;
     st->legacy = legacy;
-    st->invite = sip_method_is(req, "INVITE");
-    int err = sip_clone(req, &st->req);
-    if (err)
-        goto out;
+    st->invite = sip_method_is(*req, "INVITE");
     /* Responses go back to the packet's source (RFC 3581, design §1),
      * whether or not the daemon already stamped the Via. */
-    err = sip_via_set_received(st->req, src);
+    int err = sip_via_set_received(*req, src);
     if (err)
         goto out;
-    st->dst_err = sip_response_destination(st->req, &st->dst);
+    st->dst_err = sip_response_destination(*req, &st->dst);
     sip_tag_new(st->own_tag, sizeof st->own_tag);
-    st->to_tag = sip_to_tag(st->req) ? sip_to_tag(st->req) : st->own_tag;
+    st->to_tag = sip_to_tag(*req) ? sip_to_tag(*req) : st->own_tag;
     err = timer_new(&st->timer, tl->loop, on_server_timer, st);
     if (err)
         goto out;
@@ -130,6 +129,8 @@ static int server_new(struct txn_server **out, struct txn_layer *tl, const osip_
     if (err)
         goto out;
     timer_start(st->timer, tl->tm.server_max_ms);
+    st->req = *req;
+    *req = NULL;
     *out = st;
     return 0;
 out:
@@ -138,13 +139,16 @@ out:
 }
 
 /* An ACK that matched an INVITE transaction's key (§17.2.1). */
-/* A finished non-INVITE (timer J) and an ACKed INVITE (timer I) need only
- * their key and the bytes they resend; the parsed request (several KB)
- * goes at once, or 32 s of REGISTERs at 30,000/s would hold gigabytes. */
+/* A finished non-INVITE (timer J), an ACKed INVITE (timer I) and an INVITE
+ * answered 2xx (timer L) need only their key and the bytes they may
+ * resend; the parsed request (several KB) goes at once, or 32 s of
+ * REGISTERs at 30,000/s would hold gigabytes. It is retired, not freed:
+ * the handler that answered may still be reading it. */
 static void drop_request(struct txn_server *st)
 {
+    if (!st->req || txn_retire(st->tl, st->req) != 0)
+        return; /* kept until the transaction ends */
     st->to_tag = st->final_tag ? st->final_tag : st->own_tag;
-    sip_free(st->req);
     st->req = NULL;
 }
 
@@ -179,7 +183,7 @@ static int server_retransmission(struct txn_server *st)
     return TXN_RETRANSMISSION;
 }
 
-int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const struct addr *src,
+int txn_server_receive(struct txn_layer *tl, osip_message_t **reqp, const struct addr *src,
                        const struct transport *tp, struct txn_server **out)
 {
     char key[TXN_KEY_MAX];
@@ -189,8 +193,10 @@ int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const st
     if (!out)
         out = &dummy;
     *out = NULL;
-    if (!tl || !req || !src || !tp || !sip_is_request(req))
+    if (!tl || !reqp || !*reqp || !src || !tp || !sip_is_request(*reqp))
         return -EINVAL;
+    txn_flush_retired(tl);
+    const osip_message_t *req = *reqp;
     int err = txn_server_key(req, key, sizeof key, &legacy);
     if (err)
         return err;
@@ -200,7 +206,7 @@ int txn_server_receive(struct txn_layer *tl, const osip_message_t *req, const st
         return ack ? server_ack(st, req, out) : server_retransmission(st);
     if (ack)
         return TXN_NEW; /* end-to-end ACK for a 2xx, or a stray one */
-    err = server_new(out, tl, req, key, legacy, src, tp);
+    err = server_new(out, tl, reqp, key, legacy, src, tp);
     return err ? err : TXN_NEW;
 }
 
@@ -244,12 +250,19 @@ int txn_server_respond(struct txn_server *st, const osip_message_t *resp)
         free(st->final_tag);
         st->final_tag = tag ? strdup(tag) : NULL;
         server_finalize(st, status);
-        if (!st->invite)
+        if (!st->invite || status < 300)
             drop_request(st);
     }
     /* The response is remembered even when this send fails: the
-     * retransmitted request (or timer G) sends it again. */
-    return transport_send(&st->tp, &st->dst, buf, len);
+     * retransmitted request (or timer G) sends it again. An accepted
+     * INVITE resends nothing (RFC 6026: the 2xx is the TU's to repeat). */
+    err = transport_send(&st->tp, &st->dst, buf, len);
+    if (st->state == SRV_ACCEPTED) {
+        osip_free(st->last);
+        st->last = NULL;
+        st->last_len = 0;
+    }
+    return err;
 }
 
 /* libosip2 takes the reason string as is and frees it with the message:

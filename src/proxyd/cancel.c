@@ -42,6 +42,8 @@ static int build_cancel(osip_message_t **out, const osip_message_t *inv)
 {
     osip_message_t *c = NULL;
     *out = NULL;
+    if (!inv)
+        return -EALREADY; /* answered already: nothing left to cancel */
     if (!inv->req_uri || !inv->from || !inv->to || !inv->call_id || !inv->cseq ||
         !inv->cseq->number)
         return -EINVAL;

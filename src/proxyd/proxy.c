@@ -318,17 +318,20 @@ static void count_request(struct proxy *p, const osip_message_t *req)
     p->stats.requests[i]++;
 }
 
+/* *reqp is taken when it starts a transaction (txn_server_receive); req
+ * stays readable until we return to the loop either way. */
 static void on_request(struct proxy *p, const struct transport *tp, const struct addr *src,
-                       osip_message_t *req)
+                       osip_message_t **reqp)
 {
     struct proxy_rx rx = {.src = *src, .tp = tp};
     struct txn_server *st = NULL;
+    osip_message_t *req = *reqp;
 
     /* NAT detection needs the sent-by as the sender wrote it (step 114). */
     nat_detect_sent_by(req, &rx.sent_by);
     if (sip_via_set_received(req, src) != 0)
         return;
-    int r = txn_server_receive(p->txn, req, src, tp, &st);
+    int r = txn_server_receive(p->txn, reqp, src, tp, &st);
     if (r == -EINVAL && !sip_method_is(req, "ACK")) {
         p->stats.bad_requests++; /* nothing to key a transaction on */
         proxy_respond_stateless(req, tp, 400);
@@ -408,7 +411,7 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
         return;
     }
     if (sip_is_request(m))
-        on_request(p, tp, src, m);
+        on_request(p, tp, src, &m);
     else
         on_response(p, tp, src, m);
     sip_free(m);

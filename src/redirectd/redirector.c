@@ -108,13 +108,14 @@ static void log_peer(struct rd_ctx *c, const struct addr *src, const char *what,
  * answered. Still through the transaction layer, so its retransmissions are
  * absorbed instead of answered again; statelessly when the layer cannot key
  * it. */
-static void answer_unparsed(struct redirector *r, osip_message_t *m, int status,
+static void answer_unparsed(struct redirector *r, osip_message_t **mp, int status,
                             const struct addr *src)
 {
+    osip_message_t *m = *mp;
     struct txn_server *st = NULL;
     if (sip_via_set_received(m, src) != 0)
         return;
-    int rc = txn_server_receive(r->tl, m, src, r->ctx.tp, &st);
+    int rc = txn_server_receive(r->tl, mp, src, r->ctx.tp, &st);
     if (rc == TXN_NEW && st)
         reply_status(&r->ctx, st, status, NULL);
     else if (rc == -EINVAL)
@@ -123,14 +124,15 @@ static void answer_unparsed(struct redirector *r, osip_message_t *m, int status,
         r->ctx.stats.absorbed++;
 }
 
-static void refuse_unparsed(struct redirector *r, osip_message_t *m,
+static void refuse_unparsed(struct redirector *r, osip_message_t **mp,
                             const struct sip_parse_result *res, const struct addr *src)
 {
+    osip_message_t *m = *mp;
     r->ctx.stats.parse_errors++;
     log_peer(&r->ctx, src, "unparseable datagram", res->reason ? res->reason : "malformed");
     if (!m || !res->answerable || !sip_is_request(m) || sip_method_is(m, "ACK"))
         return;
-    answer_unparsed(r, m, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
+    answer_unparsed(r, mp, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
 }
 
 /* ---- requests ---- */
@@ -204,8 +206,9 @@ static void dispatch(struct redirector *r, struct txn_server *st, osip_message_t
     }
 }
 
-static void handle_request(struct redirector *r, osip_message_t *m, const struct addr *src)
+static void handle_request(struct redirector *r, osip_message_t **mp, const struct addr *src)
 {
+    osip_message_t *m = *mp;
     struct txn_server *st = NULL;
     enum rd_method method = method_of(m);
 
@@ -213,7 +216,7 @@ static void handle_request(struct redirector *r, osip_message_t *m, const struct
      * with rport forced, as a Via may name any host). */
     if (sip_via_set_received(m, src) != 0)
         return;
-    int rc = txn_server_receive(r->tl, m, src, r->ctx.tp, &st);
+    int rc = txn_server_receive(r->tl, mp, src, r->ctx.tp, &st);
     if (rc == TXN_RETRANSMISSION) {
         r->ctx.stats.absorbed++;
         return;
@@ -244,11 +247,11 @@ void redirector_receive(struct redirector *r, const struct addr *src, const char
     struct sip_parse_result res = {0};
 
     if (sip_parse(&m, buf, len, &res) != 0) {
-        refuse_unparsed(r, m, &res, src);
+        refuse_unparsed(r, &m, &res, src);
     } else if (!sip_is_request(m)) {
         r->ctx.stats.stray_responses++; /* we send no requests: nothing to match */
     } else {
-        handle_request(r, m, src);
+        handle_request(r, &m, src);
     }
     if (m)
         sip_free(m);

@@ -160,8 +160,9 @@ static bool trusted(const struct relay_ctx *c, const struct addr *src)
  * answered: through the transaction layer for a proxy (its
  * retransmissions are absorbed, not answered again), statelessly when the
  * layer cannot key it or the source is not trusted. */
-static void answer_unparsed(struct relayd *d, osip_message_t *m, int status, const struct addr *src)
+static void answer_unparsed(struct relayd *d, osip_message_t **mp, int status, const struct addr *src)
 {
+    osip_message_t *m = *mp;
     struct txn_server *st = NULL;
     if (sip_via_set_received(m, src) != 0)
         return;
@@ -169,7 +170,7 @@ static void answer_unparsed(struct relayd *d, osip_message_t *m, int status, con
         relay_reply_stateless(&d->ctx, m, status, src);
         return;
     }
-    int rc = txn_server_receive(d->tl, m, src, d->ctx.tp, &st);
+    int rc = txn_server_receive(d->tl, mp, src, d->ctx.tp, &st);
     if (rc == TXN_NEW && st)
         relay_reply_status(&d->ctx, st, status, NULL);
     else if (rc == -EINVAL)
@@ -178,14 +179,15 @@ static void answer_unparsed(struct relayd *d, osip_message_t *m, int status, con
         d->ctx.stats.absorbed++;
 }
 
-static void refuse_unparsed(struct relayd *d, osip_message_t *m, const struct sip_parse_result *res,
+static void refuse_unparsed(struct relayd *d, osip_message_t **mp, const struct sip_parse_result *res,
                             const struct addr *src)
 {
+    osip_message_t *m = *mp;
     d->ctx.stats.parse_errors++;
     log_peer(&d->ctx, src, "unparseable datagram", res->reason ? res->reason : "malformed");
     if (!m || !res->answerable || !sip_is_request(m) || sip_method_is(m, "ACK"))
         return;
-    answer_unparsed(d, m, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
+    answer_unparsed(d, mp, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
 }
 
 /* ---- requests ---- */
@@ -278,8 +280,9 @@ static void refuse_untrusted(struct relayd *d, osip_message_t *m, enum relay_met
     relay_reply_stateless(&d->ctx, m, 403, src);
 }
 
-static void handle_request(struct relayd *d, osip_message_t *m, const struct addr *src)
+static void handle_request(struct relayd *d, osip_message_t **mp, const struct addr *src)
 {
+    osip_message_t *m = *mp;
     struct txn_server *st = NULL;
     enum relay_method method = method_of(m);
 
@@ -291,7 +294,7 @@ static void handle_request(struct relayd *d, osip_message_t *m, const struct add
         refuse_untrusted(d, m, method, src);
         return;
     }
-    int rc = txn_server_receive(d->tl, m, src, d->ctx.tp, &st);
+    int rc = txn_server_receive(d->tl, mp, src, d->ctx.tp, &st);
     if (rc == TXN_RETRANSMISSION) {
         d->ctx.stats.absorbed++;
         return;
@@ -322,11 +325,11 @@ void relayd_receive(struct relayd *d, const struct addr *src, const char *buf, s
     struct sip_parse_result res = {0};
 
     if (sip_parse(&m, buf, len, &res) != 0) {
-        refuse_unparsed(d, m, &res, src);
+        refuse_unparsed(d, &m, &res, src);
     } else if (!sip_is_request(m)) {
         d->ctx.stats.stray_responses++; /* relayd sends no requests */
     } else {
-        handle_request(d, m, src);
+        handle_request(d, &m, src);
     }
     if (m)
         sip_free(m);

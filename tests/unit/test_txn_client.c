@@ -208,6 +208,8 @@ static void test_invite_non2xx_final_is_acked(void **state)
     assert_int_equal(c->statuses[0], 486);
     assert_int_equal(c->tw.w.n, 2);
     assert_ack(c, 1);
+    /* Completed keeps the key and the ACK bytes only. */
+    assert_null(txn_client_request(c->last_ct));
 
     /* A retransmitted final: ACKed again, not delivered again. */
     assert_int_equal(respond_invite(c, 486), 0);
@@ -234,6 +236,7 @@ static void test_invite_2xx_accepted(void **state)
     assert_int_equal(respond_invite(c, 200), 0);
     assert_int_equal(c->calls, 2);
     assert_int_equal(c->statuses[1], 200);
+    assert_null(txn_client_request(c->last_ct)); /* accepted: the key only */
     /* No ACK from the layer for a 2xx (the TU's, end to end). */
     assert_int_equal(c->tw.w.n, 1);
     /* Further 2xx: not ours to absorb, the proxy forwards them. */
@@ -281,6 +284,7 @@ static void test_non_invite_provisional_then_final(void **state)
     assert_int_equal(c->calls, 2);
     assert_int_equal(c->statuses[0], 100);
     assert_int_equal(c->statuses[1], 200);
+    assert_null(txn_client_request(c->last_ct)); /* timer K needs the key only */
     /* Timer K absorbs a retransmitted final; nothing resent. */
     assert_int_equal(respond_options(c, 200), 0);
     assert_int_equal(c->calls, 2);

@@ -52,11 +52,20 @@ static int ended(void *arg)
     return ((struct ctx *)arg)->ends > 0;
 }
 
-/* Feeds a fixture; returns the match and frees the message. */
+/* Feeds a fixture; returns the match and frees the message unless a new
+ * transaction took it. */
 static int feed(struct ctx *c, osip_message_t *m, struct txn_server **out)
 {
-    int r = txn_server_receive(c->tl, m, &c->src, &c->tp, out);
-    sip_free(m);
+    struct txn_server *st = NULL;
+    osip_message_t *own = m;
+    int r = txn_server_receive(c->tl, &own, &c->src, &c->tp, &st);
+    if (r == TXN_NEW && st)
+        assert_null(own); /* taken: the transaction's request now */
+    else
+        assert_ptr_equal(own, m); /* never taken without a transaction */
+    sip_free(own);
+    if (out)
+        *out = st;
     return r;
 }
 
@@ -324,6 +333,10 @@ static void test_accepted_absorbs_retransmitted_invite(void **state)
     assert_int_equal(txn_server_respond_status(st, 200), 0);
     assert_int_equal(c->tw.w.n, 1);
 
+    /* Accepted keeps only the key: not the request, not the 2xx. */
+    assert_null(txn_server_request(st));
+    assert_non_null(txn_server_to_tag(st));
+    assert_int_equal(txn_server_respond_status(st, 200), -EALREADY);
     /* RFC 6026 Accepted: the INVITE is absorbed, the 2xx is not resent
      * (its retransmission is the TU's business, end to end). */
     assert_int_equal(feed_invite_again(c, BRANCH), TXN_RETRANSMISSION);
@@ -339,6 +352,34 @@ static void test_accepted_absorbs_retransmitted_invite(void **state)
     assert_true(c->ended_at - start >= TEST_64T1 - TEST_SLACK);
     assert_int_equal(c->tw.w.n, 1);
     assert_int_equal(layer_stats(c->tl).absorbed, 2);
+}
+
+/* The layer takes the request that starts a transaction (no copy), and a
+ * handler may still read it after answering it finally: it is freed only
+ * when the next message comes in (under ASan a read after that free, or a
+ * leak of it, fails the test). */
+static void test_request_taken_and_readable_until_next_receive(void **state)
+{
+    struct ctx *c = *state;
+    struct txn_server *st = NULL;
+    osip_message_t *m = load_sip("txn/options.sip", "BRANCH", BRANCH, "SENTBY", PHONE);
+    osip_message_t *own = m;
+    assert_int_equal(txn_server_receive(c->tl, &own, &c->src, &c->tp, &st), TXN_NEW);
+    assert_null(own);
+    assert_ptr_equal(txn_server_request(st), m);
+    assert_int_equal(txn_server_respond_status(st, 200), 0);
+    assert_null(txn_server_request(st));
+    /* still the handler's to read after the final answer */
+    assert_true(sip_method_is(m, "OPTIONS"));
+    char cid[128];
+    assert_int_equal(sip_call_id(m, cid, sizeof cid), 0);
+
+    /* A retransmission is never taken: the caller still owns it. */
+    osip_message_t *again = load_sip("txn/options.sip", "BRANCH", BRANCH, "SENTBY", PHONE);
+    own = again;
+    assert_int_equal(txn_server_receive(c->tl, &own, &c->src, &c->tp, &st), TXN_RETRANSMISSION);
+    assert_ptr_equal(own, again);
+    sip_free(own);
 }
 
 static void test_non_invite_timer_j(void **state)
@@ -520,6 +561,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_g_doubles_to_t2_then_h_gives_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ack_stops_timer_g, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_taken_and_readable_until_next_receive,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_absorbs_retransmitted_invite, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_non_invite_timer_j, setup, teardown),

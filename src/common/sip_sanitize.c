@@ -127,12 +127,28 @@ static size_t put_addr_byte(struct outbuf *o, struct uri_state *st, const char *
     return 1;
 }
 
+/* True when a value holds nothing to change: no NUL, no line break (bare
+ * LF or folding) and, in a header with URIs, no '%' that could start a
+ * %00. Nearly every header is plain and is copied in one piece. */
+static bool is_plain(const char *p, const char *end, bool addr)
+{
+    for (; p < end; p++)
+        if (*p == '\0' || *p == '\n' || (addr && *p == '%'))
+            return false;
+    return true;
+}
+
 static void put_header(struct outbuf *o, const struct sip_raw_hdr *h)
 {
     const char *p = h->start, *end = h->start + h->len;
     struct uri_state st = {0};
     bool addr = kind_has_uri(h->kind);
 
+    if (is_plain(h->value, end, addr)) {
+        put(o, p, h->len);
+        put(o, "\r\n", 2);
+        return;
+    }
     put(o, p, (size_t)(h->value - p));
     p = h->value;
     while (p < end) {

@@ -110,11 +110,17 @@ log_level = "notice";
 CONF
 
 declare -A PID
+# COST=1: the daemons run under callgrind, which counts the instructions
+# each executes in user space (repeatable whatever else the machine does,
+# unlike CPU time on this shared VM); the run then prints instructions per
+# call. Use a low rate: callgrind is ~50x slower (RATES=30 STEP_S=10).
+WRAP=()
+[ -n "${COST:-}" ] && WRAP=(valgrind --tool=callgrind --callgrind-out-file="$WORK/%p.cg")
 start() { # NAME: starts BUILD/NAME and waits for "started"
-    "$BUILD/$1" -f -c "$WORK/$1.conf" >"$WORK/$1.log" 2>&1 &
+    "${WRAP[@]}" "$BUILD/$1" -f -c "$WORK/$1.conf" >"$WORK/$1.log" 2>&1 &
     PID[$1]=$!
     PIDS+=("$!")
-    for _ in $(seq 100); do grep -q started "$WORK/$1.log" && return 0; sleep 0.05; done
+    for _ in $(seq 400); do grep -q started "$WORK/$1.log" && return 0; sleep 0.05; done
     echo "call_bench: $1 did not start" >&2; cat "$WORK/$1.log" >&2; exit 1
 }
 start redirectd
@@ -209,7 +215,10 @@ for rate in $RATES; do
     calls=$((rate * STEP_S))
     rt0=$(uas_retrans)
     rm -f "$WORK"/call_bench_uac_*_rtt.csv
-    (cd "$WORK" && exec sipp "127.0.0.1:$P" -sf "$SCEN/call_bench_uac.xml" \
+    # SIPp's own -timeout does not end calls stuck waiting for a message
+    # that never comes (seen after a collapse): timeout(1) bounds the step.
+    (cd "$WORK" && exec timeout -s KILL $((STEP_S + 40)) sipp "127.0.0.1:$P" \
+        -sf "$SCEN/call_bench_uac.xml" \
         -inf "$WORK/callees.csv" -i 127.0.0.1 -p "$UAC" -t un -max_socket 15000 -r "$rate" \
         -rp 1000 -m "$calls" -d "$HOLD_MS" -timeout $((STEP_S + 30)) -nostdin -trace_stat \
         -stf "$WORK/uac$rate.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_err \
@@ -217,9 +226,10 @@ for rate in $RATES; do
     uac=$!
     PIDS+=("$uac")
     sleep "$WIN_START"
-    read -r -a c0 < <(sample "$uac")
+    sipp_pid=$(pgrep -P "$uac" -x sipp || echo "$uac") # timeout(1)'s child
+    read -r -a c0 < <(sample "$sipp_pid")
     sleep "$WIN_LEN"
-    read -r -a c1 < <(sample "$uac")
+    read -r -a c1 < <(sample "$sipp_pid")
     wait "$uac" || true
     sleep 1.2 # the callees' stat files are written every second
     cpu=()
@@ -245,6 +255,25 @@ for rate in $RATES; do
     done
     sleep 1
 done
+# Peak resident memory: what a day at this rate costs (transactions keep
+# state for up to 64*T1 = 32 s after their final response).
+for d in proxyd relayd redirectd; do
+    printf '%s peak RSS %s kB; ' "$d" "$(awk '/^VmHWM/ {print $2}' "/proc/${PID[$d]}/status")"
+done
+echo
+if [ -n "${COST:-}" ]; then
+    total_calls=0
+    for rate in $RATES; do
+        total_calls=$((total_calls + $(csv_field "$WORK/uac$rate.csv" "SuccessfulCall(C)")))
+    done
+    for d in proxyd relayd redirectd; do
+        kill -TERM "${PID[$d]}"
+        wait "${PID[$d]}" 2>/dev/null || true
+        ins=$(awk '/^summary:/ {print $2}' "$WORK/${PID[$d]}.cg")
+        echo "$d: $ins instructions for $total_calls calls (and start-up):" \
+            "$((ins / (total_calls > 0 ? total_calls : 1))) per call"
+    done
+fi
 echo "CPU: % of one core per process in the steady state of each step (${WIN_LEN} s);" \
     "total out of $(( $(nproc) * 100 ))%."
 echo "highest rate with zero failed calls: $BEST calls/s; with zero failed calls and" \

@@ -38,11 +38,11 @@ struct txn_timers {
 };
 
 struct txn_stats {
-    uint64_t servers;          /* live server transactions */
-    uint64_t clients;          /* live client transactions */
-    uint64_t absorbed;         /* retransmitted requests absorbed */
-    uint64_t retransmissions;  /* requests/responses we resent */
-    uint64_t timeouts;         /* client transactions that got no final answer */
+    uint64_t servers;         /* live server transactions */
+    uint64_t clients;         /* live client transactions */
+    uint64_t absorbed;        /* retransmitted requests absorbed */
+    uint64_t retransmissions; /* requests/responses we resent */
+    uint64_t timeouts;        /* client transactions that got no final answer */
 };
 
 /* timers NULL = RFC 3261 defaults. The layer keeps the loop pointer and
@@ -128,10 +128,12 @@ void *txn_server_user(const struct txn_server *st);
 
 /* A response for the transaction (each provisional, then the first final),
  * or resp == NULL when it timed out (B/F) or could not be sent. After a
- * final or a timeout no further callback comes. `resp` and `src` are only
- * valid during the call. */
-typedef void (*txn_client_cb)(struct txn_client *ct, const osip_message_t *resp,
-                              const struct addr *src, void *arg);
+ * final or a timeout no further callback comes. `resp` is the message
+ * given to txn_client_receive, and the callback may edit it in place (a
+ * proxy rewrites and forwards it without a copy): the layer reads nothing
+ * of it afterwards. `resp` and `src` are only valid during the call. */
+typedef void (*txn_client_cb)(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                              void *arg);
 
 /* Sends `req` (taken: the layer owns and frees it) to dst through tp. The
  * request must already carry our top Via with a fresh branch
@@ -141,12 +143,13 @@ int txn_client_send(struct txn_layer *tl, osip_message_t *req, const struct addr
                     const struct transport *tp, txn_client_cb cb, void *arg,
                     struct txn_client **out);
 
-/* Feeds every received response through the layer. Returns 0 when it
+/* Feeds every received response through the layer; resp stays the
+ * caller's, though a callback may have edited it. Returns 0 when it
  * matched a transaction (the callback ran, or it was a retransmission that
  * was absorbed or re-ACKed), -ENOENT when it matches none (a stray response
  * or a retransmitted 2xx to INVITE after the transaction ended: a proxy
  * forwards it statelessly). */
-int txn_client_receive(struct txn_layer *tl, const osip_message_t *resp, const struct addr *src);
+int txn_client_receive(struct txn_layer *tl, osip_message_t *resp, const struct addr *src);
 
 /* The user loses interest: no callback comes any more; the layer still
  * ACKs and absorbs what RFC 3261 requires, then frees it. */

@@ -21,7 +21,10 @@ enum iter_error {
     ITER_BAD_NAME = -3,     /* a header line without "token:" */
 };
 
-#define HDR(n, k) {n, sizeof n - 1, k}
+#define HDR(n, k)                                                                                  \
+    {                                                                                              \
+        n, sizeof n - 1, k                                                                         \
+    }
 static const struct {
     const char *name;
     size_t len;

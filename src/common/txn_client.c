@@ -102,7 +102,7 @@ static void drop_request(struct txn_client *ct)
 
 /* Calls the user unless abandoned. Returns false when the transaction was
  * ended during the callback and is now freed. */
-static bool deliver(struct txn_client *ct, const osip_message_t *resp, const struct addr *src)
+static bool deliver(struct txn_client *ct, osip_message_t *resp, const struct addr *src)
 {
     if (!ct->abandoned && ct->cb) {
         ct->in_callback++;
@@ -190,8 +190,8 @@ static void send_ack(struct txn_client *ct, const osip_message_t *resp)
     sip_free(ack);
 }
 
-static int invite_response(struct txn_client *ct, const osip_message_t *resp,
-                           const struct addr *src, int status)
+static int invite_response(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                           int status)
 {
     const struct txn_timers *tm = &ct->tl->tm;
     switch (ct->state) {
@@ -223,8 +223,8 @@ static int invite_response(struct txn_client *ct, const osip_message_t *resp,
     return 0;
 }
 
-static int non_invite_response(struct txn_client *ct, const osip_message_t *resp,
-                               const struct addr *src, int status)
+static int non_invite_response(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                               int status)
 {
     if (ct->state == CLI_COMPLETED)
         return 0; /* a retransmitted final, absorbed during timer K */
@@ -239,7 +239,7 @@ static int non_invite_response(struct txn_client *ct, const osip_message_t *resp
     return 0;
 }
 
-int txn_client_receive(struct txn_layer *tl, const osip_message_t *resp, const struct addr *src)
+int txn_client_receive(struct txn_layer *tl, osip_message_t *resp, const struct addr *src)
 {
     char key[TXN_KEY_MAX];
     if (!tl || !resp || sip_is_request(resp))

@@ -187,7 +187,7 @@ static void finish(struct dlg_req *d, int status)
     dreq_free(d);
 }
 
-static void on_answer(struct txn_client *ct, const osip_message_t *resp, const struct addr *src,
+static void on_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                       void *arg)
 {
     struct dlg_req *d = arg;

@@ -98,8 +98,8 @@ static void drop_client(struct keepalive *ka, const char *aor)
         log_warn("keepalive: cannot unregister %s at redirectd: error %d", aor, err);
 }
 
-static void on_options_answer(struct txn_client *ct, const osip_message_t *resp,
-                              const struct addr *src, void *arg)
+static void on_options_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                              void *arg)
 {
     struct probe *pr = arg;
     struct keepalive *ka = pr->ka;

@@ -332,8 +332,8 @@ void messaging_on_ack(struct messaging *m, const osip_message_t *ack, const stru
     dialog_on_ack(m, ack, rx);
 }
 
-void messaging_on_stray_response(struct messaging *m, const osip_message_t *resp,
-                                 const struct addr *src, const struct transport *tp)
+void messaging_on_stray_response(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                                 const struct transport *tp)
 {
     responses_forward_stray(m, resp, src, tp);
 }

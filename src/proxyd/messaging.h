@@ -77,8 +77,8 @@ void messaging_on_ack(struct messaging *m, const osip_message_t *ack, const stru
 /* A response that matched no client transaction: a 2xx retransmitted after
  * our INVITE transaction ended is forwarded statelessly through tp; any
  * other is dropped. */
-void messaging_on_stray_response(struct messaging *m, const osip_message_t *resp,
-                                 const struct addr *src, const struct transport *tp);
+void messaging_on_stray_response(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                                 const struct transport *tp);
 
 const struct messaging_stats *messaging_stats(const struct messaging *m);
 /* Calls with state (for the metrics and the leak checks of the tests). */

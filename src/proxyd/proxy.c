@@ -351,7 +351,7 @@ static void on_request(struct proxy *p, const struct transport *tp, const struct
 /* ---- responses ---- */
 
 static void on_response(struct proxy *p, const struct transport *tp, const struct addr *src,
-                        const osip_message_t *resp)
+                        osip_message_t *resp)
 {
     if (txn_client_receive(p->txn, resp, src) == -ENOENT) {
         p->stats.stray_responses++;

@@ -24,8 +24,8 @@ static void deliver(struct redirect_query *q, int status, const struct addr *nex
     cb(arg, status, next_hop); /* last: it may free the owner, and q with it */
 }
 
-static void on_redirect_answer(struct txn_client *ct, const osip_message_t *resp,
-                               const struct addr *src, void *arg)
+static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                               void *arg)
 {
     struct redirect_query *q = arg;
     struct messaging *m = q->m;

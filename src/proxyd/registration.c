@@ -261,8 +261,8 @@ static void answer_error(struct pending *pd, int status, const osip_message_t *r
         log_warn("registration: %s: cannot answer %d: error %d", pd->aor, status, err);
 }
 
-static void on_redirect_answer(struct txn_client *ct, const osip_message_t *resp,
-                               const struct addr *src, void *arg)
+static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                               void *arg)
 {
     struct pending *pd = arg;
     struct proxy *p = pd->r->p;
@@ -399,7 +399,7 @@ void registration_on_request(struct registration *r, struct txn_server *st,
 
 /* ---- unregistering a client we gave up on ---- */
 
-static void on_unregister_answer(struct txn_client *ct, const osip_message_t *resp,
+static void on_unregister_answer(struct txn_client *ct, osip_message_t *resp,
                                  const struct addr *src, void *arg)
 {
     (void)ct;

@@ -135,8 +135,8 @@ static int res_from_answer(const osip_message_t *resp, const struct addr *relay,
 
 /* ---- queries ---- */
 
-static void on_relay_answer(struct txn_client *ct, const osip_message_t *resp,
-                            const struct addr *src, void *arg);
+static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                            void *arg);
 
 /* Step 144b/148a: one attempt at one relay. */
 static int attempt(struct relay_query *q, const struct addr *relay)
@@ -184,8 +184,8 @@ static void finish(struct relay_query *q, const struct relay_res *res)
     cb(arg, res); /* last: it may free the owner, and q with it */
 }
 
-static void on_relay_answer(struct txn_client *ct, const osip_message_t *resp,
-                            const struct addr *src, void *arg)
+static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                            void *arg)
 {
     struct relay_query *q = arg;
     struct messaging *m = q->m;
@@ -307,8 +307,8 @@ static int build_release(osip_message_t **out, const struct addr *self, const st
     return err;
 }
 
-static void on_release_answer(struct txn_client *ct, const osip_message_t *resp,
-                              const struct addr *src, void *arg)
+static void on_release_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                              void *arg)
 {
     struct messaging *m = arg;
     (void)ct;

@@ -20,42 +20,30 @@ static int rewrite_contact(osip_message_t *r, const struct addr *src, bool calle
     return sip_contact_set(r, src);
 }
 
-int responses_rewrite(struct messaging *m, const osip_message_t *resp, const struct addr *src,
-                      const struct relay_res *res, bool callee_nat, osip_message_t **out)
+int responses_rewrite(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                      const struct relay_res *res, bool callee_nat)
 {
-    osip_message_t *r = NULL;
-    *out = NULL;
-    int err = sip_clone(resp, &r);
-    if (err)
-        return err;
-    err = sip_via_pop_self(r, &proxy_cfg(m->p)->advertise); /* step 220 */
-    if (!err && sip_via_count(r) < 1)
+    int err = sip_via_pop_self(resp, &proxy_cfg(m->p)->advertise); /* step 220 */
+    if (!err && sip_via_count(resp) < 1)
         err = -ENOENT;
     if (!err && res && res->held) {
         /* steps 222-224; an SDP we cannot read goes on as it is */
-        int sdp_err = relay_res_apply(res, r);
+        int sdp_err = relay_res_apply(res, resp);
         err = sdp_err == -ENOMEM ? sdp_err : 0;
     }
-    if (!err && sip_status(r) < 300)
-        err = rewrite_contact(r, src, callee_nat);
-    if (err) {
-        sip_free(r);
-        return err;
-    }
-    *out = r;
-    return 0;
+    if (!err && sip_status(resp) < 300)
+        err = rewrite_contact(resp, src, callee_nat);
+    return err;
 }
 
-int responses_relay(struct messaging *m, struct txn_server *st, const osip_message_t *resp,
+int responses_relay(struct messaging *m, struct txn_server *st, osip_message_t *resp,
                     const struct addr *src, const struct relay_res *res, bool callee_nat)
 {
-    osip_message_t *out = NULL;
-    int err = responses_rewrite(m, resp, src, res, callee_nat, &out);
+    int err = responses_rewrite(m, resp, src, res, callee_nat);
     if (!err)
-        err = txn_server_respond(st, out);
+        err = txn_server_respond(st, resp);
     if (!err)
         msg_count_response(m, sip_status(resp));
-    sip_free(out);
     return err;
 }
 
@@ -84,15 +72,13 @@ static int send_stateless(const osip_message_t *r, const struct transport *tp)
 
 /* Rewrites resp and sends it statelessly to the response destination of
  * the Via below ours, through tp. Returns 0 or -errno. */
-static int forward_stateless(struct messaging *m, const osip_message_t *resp,
-                             const struct addr *src, const struct relay_res *res, bool callee_nat,
+static int forward_stateless(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                             const struct relay_res *res, bool callee_nat,
                              const struct transport *tp)
 {
-    osip_message_t *out = NULL;
-    int err = responses_rewrite(m, resp, src, res, callee_nat, &out);
+    int err = responses_rewrite(m, resp, src, res, callee_nat);
     if (!err)
-        err = send_stateless(out, tp);
-    sip_free(out);
+        err = send_stateless(resp, tp);
     if (!err)
         msg_count_response(m, sip_status(resp));
     return err;
@@ -105,7 +91,7 @@ static void answer_timeout(struct call *c)
         (void)txn_server_respond_status(c->st, 408);
 }
 
-static void relay_upstream(struct call *c, const osip_message_t *resp, const struct addr *src)
+static void relay_upstream(struct call *c, osip_message_t *resp, const struct addr *src)
 {
     int err;
     if (c->st) {
@@ -122,8 +108,8 @@ static void relay_upstream(struct call *c, const osip_message_t *resp, const str
         log_info("call %s: %d not relayed: error %d", c->call_id, sip_status(resp), err);
 }
 
-void responses_on_invite_answer(struct txn_client *ct, const osip_message_t *resp,
-                                const struct addr *src, void *arg)
+void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                                void *arg)
 {
     struct call *c = arg;
     (void)ct;
@@ -159,8 +145,8 @@ static bool from_our_servers(const struct messaging *m, const struct addr *src)
     return addr_equal(src, &cfg->redirect) || addr_list_match(&cfg->relays, src);
 }
 
-void responses_forward_stray(struct messaging *m, const osip_message_t *resp,
-                             const struct addr *src, const struct transport *tp)
+void responses_forward_stray(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                             const struct transport *tp)
 {
     char call_id[CALL_ID_MAX + 1];
     const struct call *c = NULL;

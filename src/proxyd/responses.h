@@ -20,29 +20,32 @@
 #include "msg_ctx.h"
 #include "relay_client.h"
 
-/* The rewritten copy of resp (received from src) into *out, owned by the
- * caller. res may be NULL (no resource held). callee_nat: the request went
- * to one of our NAT clients. Returns 0, -EPERM (top Via not ours), -ENOENT
- * (no Via left to send it to) or -ENOMEM. */
-int responses_rewrite(struct messaging *m, const osip_message_t *resp, const struct addr *src,
-                      const struct relay_res *res, bool callee_nat, osip_message_t **out);
+/* Rewrites resp (received from src) in place for the next hop up: our
+ * Via off, the relay resource in its SDP, a NATed callee's Contact. A
+ * response is forwarded once, so it is edited rather than copied. res may
+ * be NULL (no resource held). callee_nat: the request went to one of our
+ * NAT clients. Returns 0, -EPERM (top Via not ours), -ENOENT (no Via left
+ * to send it to) or -ENOMEM; on error resp may be half rewritten and is
+ * only fit to be dropped. */
+int responses_rewrite(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                      const struct relay_res *res, bool callee_nat);
 
-/* Rewrites resp and sends it in the server transaction st (not taken).
- * Returns 0 or -errno (dropped). */
-int responses_relay(struct messaging *m, struct txn_server *st, const osip_message_t *resp,
+/* Rewrites resp in place (above) and sends it in the server transaction st
+ * (not taken). Returns 0 or -errno (dropped). */
+int responses_relay(struct messaging *m, struct txn_server *st, osip_message_t *resp,
                     const struct addr *src, const struct relay_res *res, bool callee_nat);
 
 /* txn_client_cb of the INVITE forwarded at step 155; arg is its struct
  * call. Relays every answer but 100 to the caller; a 2xx confirms the call,
  * a final >= 300 or a timeout (408 to the caller) terminates it, which
  * releases the relay. */
-void responses_on_invite_answer(struct txn_client *ct, const osip_message_t *resp,
-                                const struct addr *src, void *arg);
+void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                                void *arg);
 
 /* A response no client transaction wanted: a 2xx to INVITE (RFC 3261
  * §16.7 step 10, RFC 6026) is rewritten with what the call table still
  * knows and sent statelessly through tp; anything else is dropped. */
-void responses_forward_stray(struct messaging *m, const osip_message_t *resp,
-                             const struct addr *src, const struct transport *tp);
+void responses_forward_stray(struct messaging *m, osip_message_t *resp, const struct addr *src,
+                             const struct transport *tp);
 
 #endif

@@ -44,7 +44,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void on_response(struct txn_client *ct, const osip_message_t *resp, const struct addr *src,
+static void on_response(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                         void *arg);
 
 static osip_message_t *request(const char *file, const char *branch)
@@ -61,7 +61,7 @@ static struct txn_client *send_req(struct ctx *c, const char *file, const char *
     return ct;
 }
 
-static void on_response(struct txn_client *ct, const osip_message_t *resp, const struct addr *src,
+static void on_response(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                         void *arg)
 {
     struct ctx *c = arg;

@@ -45,6 +45,28 @@ while True:
         s.close()'
 }
 
+# write_confs P R Y PORT_MIN PORT_MAX: the smallest working configs of the
+# three daemons in $WORK/{proxyd,redirectd,relayd}.conf: proxyd on P,
+# redirectd on R, relayd on Y allocating relay ports PORT_MIN..PORT_MAX.
+write_confs() {
+    local p=$1 r=$2 y=$3
+    cat >"$WORK/redirectd.conf" <<CONF
+listen = "127.0.0.1:$r";
+proxies = [ "127.0.0.1:$p" ];
+CONF
+    cat >"$WORK/relayd.conf" <<CONF
+listen = "127.0.0.1:$y";
+media_address = "127.0.0.1";
+port_min = $4; port_max = $5;
+proxies = [ "127.0.0.1:$p" ];
+CONF
+    cat >"$WORK/proxyd.conf" <<CONF
+listen = "127.0.0.1:$p";
+redirect = "127.0.0.1:$r";
+relays = [ "127.0.0.1:$y" ];
+CONF
+}
+
 # start_daemon NAME CONF [extra args]: runs it in the foreground, logs to
 # $WORK/NAME.log; sets LAST_PID.
 start_daemon() {

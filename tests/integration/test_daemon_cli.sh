@@ -6,21 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 P=$(free_port); R=$(free_port); Y=$(free_port)
-cat >"$WORK/redirectd.conf" <<CONF
-listen = "127.0.0.1:$R";
-proxies = [ "127.0.0.1:$P" ];
-CONF
-cat >"$WORK/relayd.conf" <<CONF
-listen = "127.0.0.1:$Y";
-media_address = "127.0.0.1";
-port_min = 41000; port_max = 41999;
-proxies = [ "127.0.0.1:$P" ];
-CONF
-cat >"$WORK/proxyd.conf" <<CONF
-listen = "127.0.0.1:$P";
-redirect = "127.0.0.1:$R";
-relays = [ "127.0.0.1:$Y" ];
-CONF
+write_confs "$P" "$R" "$Y" 41000 41999
 
 for d in proxyd redirectd relayd; do
     check "$d -V prints its version" bash -c "'$BUILD_DIR/$d' -V | grep -q '^$d (pinhole) '"

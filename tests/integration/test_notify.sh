@@ -10,21 +10,7 @@ source "$(dirname "$0")/lib.sh"
 LISTEN="$SRC_DIR/tests/integration/notify_listen.py"
 P=$(free_port); R=$(free_port); Y=$(free_port)
 declare -A SIP=([proxyd]=$P [redirectd]=$R [relayd]=$Y)
-cat >"$WORK/redirectd.conf" <<CONF
-listen = "127.0.0.1:$R";
-proxies = [ "127.0.0.1:$P" ];
-CONF
-cat >"$WORK/relayd.conf" <<CONF
-listen = "127.0.0.1:$Y";
-media_address = "127.0.0.1";
-port_min = 42000; port_max = 42099;
-proxies = [ "127.0.0.1:$P" ];
-CONF
-cat >"$WORK/proxyd.conf" <<CONF
-listen = "127.0.0.1:$P";
-redirect = "127.0.0.1:$R";
-relays = [ "127.0.0.1:$Y" ];
-CONF
+write_confs "$P" "$R" "$Y" 42000 42099
 
 # notes D: what daemon D told the notify socket so far, one per line.
 notes() { cat "$WORK/$1.notes" 2>/dev/null || true; }

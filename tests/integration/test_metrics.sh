@@ -127,16 +127,18 @@ stop_daemon "$RD" redirectd || true
 
 # ---------------------------------------------------------------- relayd
 RELAY="python3 $SRC_DIR/tests/integration/relayd_client.py"
+# Relay ports 28000+: below the ephemeral range, so no other process can
+# hold them or send from them while the latching checks run.
 write_relayd() { # STATS PORT_MAX
     cat >"$WORK/relayd.conf" <<CONF
 listen = "127.0.0.1:$Y";
 media_address = "127.0.0.1";
-port_min = 43000; port_max = $2;
+port_min = 28000; port_max = $2;
 proxies = [ "127.0.0.1:$P" ];
 stats = "127.0.0.1:$1";
 CONF
 }
-write_relayd "$S_RELAY" 43099
+write_relayd "$S_RELAY" 28099
 start_daemon relayd "$WORK/relayd.conf"
 RY=$LAST_PID
 check "relayd: /metrics answers" scrape ry0 "$S_RELAY"
@@ -203,13 +205,13 @@ expect ry2 'pinhole_relayd_packets_relayed_total' 84
 
 # a reload relayd refuses (new port range) must not move stats either
 S_NEW=$(free_tcp_port)
-write_relayd "$S_NEW" 43199
+write_relayd "$S_NEW" 28199
 kill -HUP "$RY"
 check "relayd: a new port range refuses the reload" wait_log relayd "reload refused" 5
 check "relayd: the old stats address still serves" scrape ry3 "$S_RELAY"
 check "relayd: the refused config's stats address was given back" \
     bash -c "! $CLIENT scrape $S_NEW metrics 2>/dev/null"
-write_relayd "$S_NEW" 43099
+write_relayd "$S_NEW" 28099
 kill -HUP "$RY"
 check "relayd: a good reload moving stats applies" wait_log relayd "configuration reloaded" 5
 check "relayd: stats on the new address" scrape ry4 "$S_NEW"

@@ -30,7 +30,7 @@ CONF
 
 declare -A PID PORT=([proxyd]=$P [redirectd]=$R [relayd]=$Y)
 for d in redirectd relayd proxyd; do
-    valgrind --quiet --error-exitcode=42 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    valgrind --quiet --error-exitcode=42 --soname-synonyms=somalloc=libmimalloc.so* --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --log-file="$WORK/$d.vg" \
         "$PLAIN/$d" -f -c "$WORK/$d.conf" >"$WORK/$d.log" 2>&1 &
     PID[$d]=$!; PIDS+=("${PID[$d]}")

@@ -74,6 +74,14 @@ int sip_hdr_iter_next(struct sip_hdr_iter *it, struct sip_raw_hdr *h);
  * would truncate made harmless. *out is malloc'd. Returns 0 or -ENOMEM. */
 int sip_sanitize(const struct sip_scan *sc, char **out, size_t *out_len);
 
+/* ---- rendering (sip_render.c) ---- */
+
+/* Renders m as osip_message_to_str would (Content-Length unpadded) into
+ * buf[0..cap). Returns 0 with *len set, -ENOTSUP for what it leaves to osip
+ * (authentication, Accept families, multipart, fields osip would
+ * reject), -EMSGSIZE when cap is too small. */
+int sip_render(const osip_message_t *m, char *buf, size_t cap, size_t *len);
+
 /* ---- body (sip_body.c) ---- */
 
 /* Attaches body bytes verbatim as the only body (len 0: none), keeps the

@@ -205,16 +205,12 @@ int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_pars
     return 0;
 }
 
-int sip_serialize(const osip_message_t *m, char **out, size_t *len)
+/* Through osip: whatever sip_render leaves to it. */
+static int serialize_osip(const osip_message_t *m, char **out, size_t *len)
 {
     char *text = NULL;
     size_t n = 0;
 
-    if (!out)
-        return -EINVAL;
-    *out = NULL;
-    if (!m)
-        return -EINVAL;
     /* osip caches its last rendering in the message and hands it back
      * unless told the message changed; our setters do not tell it, so the
      * cache is always dropped. That (and the new cache osip then keeps) is
@@ -233,6 +229,29 @@ int sip_serialize(const osip_message_t *m, char **out, size_t *len)
      * (the transaction layer, for 32 s) must not keep the slack. */
     char *exact = realloc(text, n + 1);
     *out = exact ? exact : text;
+    *len = n;
+    return 0;
+}
+
+int sip_serialize(const osip_message_t *m, char **out, size_t *len)
+{
+    /* One datagram's worth: a bigger message could not be sent anyway. */
+    static _Thread_local char buf[SIP_MAX_MESSAGE];
+    size_t n = 0;
+
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!m)
+        return -EINVAL;
+    if (sip_render(m, buf, sizeof buf, &n) != 0)
+        return serialize_osip(m, out, len ? len : &n);
+    char *text = malloc(n + 1);
+    if (!text)
+        return -ENOMEM;
+    memcpy(text, buf, n);
+    text[n] = '\0';
+    *out = text;
     if (len)
         *len = n;
     return 0;

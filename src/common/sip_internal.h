@@ -91,8 +91,29 @@ int sip_body_attach(osip_message_t *m, const char *body, size_t len);
 
 /* ---- helpers (sip_util.c) ---- */
 
-/* RFC 3261 25.1 token characters. */
-bool sip_is_token_char(unsigned char c);
+/* RFC 3261 25.1 token characters. Inline: the scanner asks for every
+ * byte of every header name. */
+static inline bool sip_is_token_char(unsigned char c)
+{
+    unsigned char lower = c | 0x20;
+    if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '-':
+    case '.':
+    case '!':
+    case '%':
+    case '*':
+    case '_':
+    case '+':
+    case '`':
+    case '\'':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
+}
 bool sip_is_token(const char *s);
 /* Decimal digits only (leading zeros allowed), value <= max. 0 or -EINVAL. */
 int sip_parse_ulong(const char *s, unsigned long max, unsigned long *out);

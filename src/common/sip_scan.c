@@ -321,6 +321,24 @@ static enum byte_verdict check_value_byte(struct value_state *st, const char *v,
     return BYTE_OK;
 }
 
+/* A header without quoting rules (most of them, by count of bytes): only a
+ * NUL or a bare CR matters, so look for those two bytes alone. */
+static enum sip_parse_error check_plain_value(const char *v, size_t n, const char **reason)
+{
+    if (memchr(v, '\0', n)) {
+        *reason = "NUL byte in a header";
+        return SIP_PARSE_MALFORMED;
+    }
+    for (const char *cr = memchr(v, '\r', n); cr;
+         cr = memchr(cr + 1, '\r', n - (size_t)(cr + 1 - v))) {
+        if (cr + 1 >= v + n || cr[1] != '\n') {
+            *reason = "bare CR in a header";
+            return SIP_PARSE_MALFORMED;
+        }
+    }
+    return SIP_PARSE_OK;
+}
+
 /* A NUL in the wrong place or a bare CR cannot be handed to osip at all
  * (hard error). Quoting and list syntax errors are soft: the message is
  * refused but may still be parsed far enough to be answered. */
@@ -333,6 +351,8 @@ static enum sip_parse_error check_value(struct sip_scan *sc, const struct sip_ra
     const char *why = NULL;
     bool soft = false;
 
+    if (!kind_has_quotes(h->kind))
+        return check_plain_value(v, n, reason);
     for (size_t i = 0; i < n; i++) {
         enum byte_verdict bv = check_value_byte(&st, v, n, &i, h->kind, &why);
         if (bv == BYTE_HARD) {

@@ -10,13 +10,6 @@
 
 #define SIPS_DEFAULT_PORT 5061
 
-bool sip_is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
-}
-
 bool sip_is_token(const char *s)
 {
     if (!s || !*s)

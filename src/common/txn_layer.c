@@ -147,16 +147,40 @@ struct key_buf {
     bool overflow;
 };
 
+/* Writes v in decimal at the end of buf[0..cap); returns the digits used.
+ * Keys are built for every datagram: no snprintf on this path. */
+static size_t put_decimal(char *buf, size_t cap, size_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (n > cap)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = digits[n - 1 - i];
+    return n;
+}
+
 static void key_part(struct key_buf *k, const char *s, size_t n, bool fold_case)
 {
-    int w = snprintf(k->p + k->len, k->cap - k->len, "%zu:", n);
-    if (w < 0 || (size_t)w + n + 1 > k->cap - k->len) {
+    size_t w = put_decimal(k->p + k->len, k->cap - k->len, n);
+    if (w == 0 || w + n + 2 > k->cap - k->len) {
         k->overflow = true;
         return;
     }
-    k->len += (size_t)w;
-    for (size_t i = 0; i < n; i++)
-        k->p[k->len++] = fold_case ? (char)tolower((unsigned char)s[i]) : s[i];
+    k->len += w;
+    k->p[k->len++] = ':';
+    char *dst = k->p + k->len;
+    if (fold_case) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (char)tolower((unsigned char)s[i]);
+    } else {
+        memcpy(dst, s, n);
+    }
+    k->len += n;
     k->p[k->len] = '\0';
 }
 
@@ -170,8 +194,8 @@ static void key_str(struct key_buf *k, const char *s, bool fold_case)
 static void key_num(struct key_buf *k, unsigned long v)
 {
     char num[24];
-    int w = snprintf(num, sizeof num, "%lu", v);
-    key_part(k, num, (size_t)w, false);
+    size_t w = put_decimal(num, sizeof num, v);
+    key_part(k, num, w, false);
 }
 
 /* sent-by as "host:port": hosts compare case-insensitively (RFC 3261 §19.1.4). */

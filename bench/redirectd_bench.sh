@@ -189,10 +189,10 @@ print("  bindings held: %d (transactions still live: %d)" % (b, f(s1, "txn_serve
 print("  strings per binding (ID, Contact, Call-ID): %.0f bytes" % strings)
 print("  table's own accounting: %.0f bytes per binding beyond the strings (+32 for two malloc"
       " headers = %.0f)" % (table, table + 32))
-print("  heap in use (malloc's count, headers included): +%.0f bytes per binding, %.0f beyond the strings"
+print("  heap in use (the allocator's count: mimalloc's committed memory, or glibc's in-use bytes): +%.0f bytes per binding, %.0f beyond the strings"
       % (heap, heap - strings))
 print("  RSS: %d kB before, %d kB right after registering (+%.0f bytes/binding: the REGISTER"
-      " transactions were live), %d kB after they ended (glibc keeps the freed pages)"
+      " transactions were live), %d kB after they ended (the allocator keeps freed pages)"
       % (rss0, rss1, (rss1 - rss0) * 1024 / b, rss2))
 print("  target <= 300 bytes per binding beyond the strings: %s"
       % ("met" if heap - strings <= 300 else "NOT met"))

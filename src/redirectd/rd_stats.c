@@ -23,6 +23,24 @@ static void add(struct line *l, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Present when the daemon is linked with mimalloc (CMake PINHOLE_MIMALLOC):
+ * glibc's mallinfo2 does not see mimalloc's heap, so ask mimalloc for the
+ * memory it has committed. Weak, so unit tests and PINHOLE_MIMALLOC=OFF
+ * builds link without it. */
+extern void mi_process_info(size_t *elapsed_msecs, size_t *user_msecs, size_t *system_msecs,
+                            size_t *current_rss, size_t *peak_rss, size_t *current_commit,
+                            size_t *peak_commit, size_t *page_faults) __attribute__((weak));
+
+static size_t heap_in_use(void)
+{
+    if (mi_process_info) {
+        size_t t0, t1, t2, rss, peak_rss, commit, peak_commit, faults;
+        mi_process_info(&t0, &t1, &t2, &rss, &peak_rss, &commit, &peak_commit, &faults);
+        return commit;
+    }
+    return mallinfo2().uordblks;
+}
+
 static void add_table(struct line *l, const struct redirector *r)
 {
     const struct client_table *ct = redirector_clients(r);
@@ -32,7 +50,7 @@ static void add_table(struct line *l, const struct redirector *r)
     add(l, "bindings=%zu expired=%llu table_bytes=%zu table_bytes_per_binding=%zu strings=%zu", n,
         (unsigned long long)client_table_expired(ct), m.overhead, n ? m.overhead / n : 0,
         m.strings);
-    add(l, " heap_in_use=%zu", mallinfo2().uordblks);
+    add(l, " heap_in_use=%zu", heap_in_use());
 }
 
 static void add_requests(struct line *l, const struct redirectd_stats *s)

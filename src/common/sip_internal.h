@@ -115,6 +115,10 @@ static inline bool sip_is_token_char(unsigned char c)
     }
 }
 bool sip_is_token(const char *s);
+/* Writes v in decimal into buf[0..cap), without a NUL. Returns the digits
+ * written, 0 when they do not fit. For what runs on every datagram
+ * (transaction keys, rendering), where snprintf shows in the profile. */
+size_t sip_put_decimal(char *buf, size_t cap, unsigned long v);
 /* Decimal digits only (leading zeros allowed), value <= max. 0 or -EINVAL. */
 int sip_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 /* URI host and port (default 5060) as a numeric address; -EINVAL for names,

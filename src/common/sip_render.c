@@ -363,14 +363,9 @@ static int put_body(struct out *o, const osip_message_t *m)
     if (!b->body || !b->length || b->content_type || !b->headers || osip_list_size(b->headers) > 0)
         return -ENOTSUP;
     char len[24];
-    size_t n = sizeof len;
-    size_t v = b->length;
-    do {
-        len[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    size_t n = sip_put_decimal(len, sizeof len, b->length);
     PUT_LIT(o, "Content-Length: ");
-    put(o, len + n, sizeof len - n);
+    put(o, len, n);
     PUT_LIT(o, "\r\n\r\n");
     put(o, b->body, b->length);
     return 0;

@@ -20,6 +20,21 @@ bool sip_is_token(const char *s)
     return true;
 }
 
+size_t sip_put_decimal(char *buf, size_t cap, unsigned long v)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (n > cap)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = digits[n - 1 - i];
+    return n;
+}
+
 int sip_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
     unsigned long v = 0;

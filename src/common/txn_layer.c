@@ -9,6 +9,7 @@
 
 #include "pinhole/loop.h"
 #include "pinhole/sip.h"
+#include "sip_internal.h"
 #include "txn_internal.h"
 
 /* Both tables are pure lookups (transactions run their own timers); the
@@ -147,26 +148,9 @@ struct key_buf {
     bool overflow;
 };
 
-/* Writes v in decimal at the end of buf[0..cap); returns the digits used.
- * Keys are built for every datagram: no snprintf on this path. */
-static size_t put_decimal(char *buf, size_t cap, size_t v)
-{
-    char digits[24];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (n > cap)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = digits[n - 1 - i];
-    return n;
-}
-
 static void key_part(struct key_buf *k, const char *s, size_t n, bool fold_case)
 {
-    size_t w = put_decimal(k->p + k->len, k->cap - k->len, n);
+    size_t w = sip_put_decimal(k->p + k->len, k->cap - k->len, n);
     if (w == 0 || w + n + 2 > k->cap - k->len) {
         k->overflow = true;
         return;
@@ -194,7 +178,7 @@ static void key_str(struct key_buf *k, const char *s, bool fold_case)
 static void key_num(struct key_buf *k, unsigned long v)
 {
     char num[24];
-    size_t w = put_decimal(num, sizeof num, v);
+    size_t w = sip_put_decimal(num, sizeof num, v);
     key_part(k, num, w, false);
 }
 

@@ -44,4 +44,4 @@ clean:
 	rm -rf $(BUILD) $(TEST_BUILD)
 
 format:
-	clang-format -i include/pinhole/*.h src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i include/pinhole/*.h src/*/*.c src/*/*.h src/common/*/*.c src/common/*/*.h tests/unit/*.c tests/unit/*.h

@@ -12,7 +12,7 @@
 
 #include "pinhole/sip.h"
 /* sip_render is internal to libpinhole; this test is its only other user. */
-#include "../../src/common/sip_internal.h"
+#include "../../src/common/sip/sip_internal.h"
 
 static char render_buf[SIP_MAX_MESSAGE];
 

@@ -9,7 +9,7 @@
 
 #include "pinhole/loop.h"
 #include "pinhole/sip.h"
-#include "sip_internal.h"
+#include "sip/sip_internal.h"
 #include "txn_internal.h"
 
 /* Both tables are pure lookups (transactions run their own timers); the

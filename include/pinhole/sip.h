@@ -180,6 +180,15 @@ int sip_body_set(osip_message_t *m, const char *body, size_t len, const char *co
 /* Content-Type is application/sdp. */
 bool sip_body_is_sdp(const osip_message_t *m);
 
+/* ---- values kept as state and written back on our own lines ---- */
+
+/* A URI user of 1..max characters: RFC 3261 §25.1 unreserved,
+ * user-unreserved or a well-formed escape (%HH). What passes can go into a
+ * URI we build as text without escaping. */
+bool sip_user_valid(const char *user, size_t max);
+/* A Call-ID of 1..max visible ASCII characters (RFC 3261 §25.1 word). */
+bool sip_call_id_valid(const char *call_id, size_t max);
+
 /* ---- building ---- */
 
 const char *sip_reason_phrase(int status);

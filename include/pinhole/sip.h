@@ -15,10 +15,10 @@
 
 #include "pinhole/addr.h"
 
-#define SIP_MAX_MESSAGE 65536      /* larger datagrams are refused */
+#define SIP_MAX_MESSAGE 65536 /* larger datagrams are refused */
 #define SIP_BRANCH_MAGIC "z9hG4bK"
 #define SIP_DEFAULT_PORT 5060
-#define SIP_BRANCH_LEN 48          /* room for a branch we generate */
+#define SIP_BRANCH_LEN 48 /* room for a branch we generate */
 #define SIP_TAG_LEN 24
 
 /* Once per process, before any other sip_* call. Returns 0 or -ENOMEM. */
@@ -29,18 +29,18 @@ int sip_init(void);
 /* Why a datagram was refused, for the log line and the answer. */
 enum sip_parse_error {
     SIP_PARSE_OK = 0,
-    SIP_PARSE_TOO_BIG,       /* > SIP_MAX_MESSAGE: drop */
-    SIP_PARSE_MALFORMED,     /* start line, header syntax: 400 or drop */
-    SIP_PARSE_VERSION,       /* not SIP/2.0: 505 */
-    SIP_PARSE_MISSING,       /* From/To/Call-ID/CSeq absent (answerable when a Via
-                              * is there: 400), or repeated, or no Via: drop */
-    SIP_PARSE_BAD_CSEQ,      /* CSeq number out of range, method mismatch: 400 */
-    SIP_PARSE_BAD_LENGTH,    /* Content-Length negative, repeated or > body: 400 */
+    SIP_PARSE_TOO_BIG,    /* > SIP_MAX_MESSAGE: drop */
+    SIP_PARSE_MALFORMED,  /* start line, header syntax: 400 or drop */
+    SIP_PARSE_VERSION,    /* not SIP/2.0: 505 */
+    SIP_PARSE_MISSING,    /* From/To/Call-ID/CSeq absent (answerable when a Via
+                           * is there: 400), or repeated, or no Via: drop */
+    SIP_PARSE_BAD_CSEQ,   /* CSeq number out of range, method mismatch: 400 */
+    SIP_PARSE_BAD_LENGTH, /* Content-Length negative, repeated or > body: 400 */
 };
 
 struct sip_parse_result {
     enum sip_parse_error error;
-    const char *reason;      /* static text for the log line */
+    const char *reason; /* static text for the log line */
     /* When error != OK but the message got far enough to be answered (a
      * request with a parseable Via, From, To, Call-ID and CSeq), `answerable`
      * is set and *out holds it so the caller can send 400/505; else NULL. */
@@ -66,8 +66,8 @@ int sip_clone(const osip_message_t *m, osip_message_t **out);
 /* ---- reading ---- */
 
 bool sip_is_request(const osip_message_t *m);
-const char *sip_method(const osip_message_t *m);     /* requests: "INVITE"; NULL for responses */
-int sip_status(const osip_message_t *m);             /* responses: 100..699; 0 for requests */
+const char *sip_method(const osip_message_t *m); /* requests: "INVITE"; NULL for responses */
+int sip_status(const osip_message_t *m);         /* responses: 100..699; 0 for requests */
 bool sip_method_is(const osip_message_t *m, const char *method);
 /* "number" or "number@host" into buf. Returns 0, -ENOENT, -ENOSPC. */
 int sip_call_id(const osip_message_t *m, char *buf, size_t len);
@@ -85,13 +85,13 @@ bool sip_request_uri_is_sip(const osip_message_t *m);
 /* ---- Via ---- */
 
 struct sip_via_info {
-    const char *transport;  /* "UDP" */
-    const char *host;       /* sent-by host as written (IPv6 without brackets) */
-    uint16_t port;          /* sent-by port, SIP_DEFAULT_PORT when absent */
-    const char *branch;     /* NULL when absent */
-    const char *received;   /* NULL when absent */
-    bool has_rport;         /* rport present (with or without value) */
-    uint16_t rport;         /* 0 when absent or empty */
+    const char *transport; /* "UDP" */
+    const char *host;      /* sent-by host as written (IPv6 without brackets) */
+    uint16_t port;         /* sent-by port, SIP_DEFAULT_PORT when absent */
+    const char *branch;    /* NULL when absent */
+    const char *received;  /* NULL when absent */
+    bool has_rport;        /* rport present (with or without value) */
+    uint16_t rport;        /* 0 when absent or empty */
 };
 /* Reads Via number `pos` (0 = top). Returns 0, -ENOENT, or -EINVAL for a
  * port outside 0..65535. */
@@ -202,6 +202,11 @@ int sip_response_new(osip_message_t **out, const osip_message_t *req, int status
 /* Builds the ACK for a non-2xx final `resp` to INVITE `req` (RFC 3261
  * 17.1.1.3: same Request-URI, top Via only, To from the response). */
 int sip_ack_for(osip_message_t **out, const osip_message_t *req, const osip_message_t *resp);
+/* Builds the CANCEL for INVITE `inv` as we sent it (RFC 3261 9.1: same
+ * Request-URI, Call-ID, From, To, Route and CSeq number, its top Via only
+ * with the same branch). *out owned by the caller. Returns 0, -EINVAL (not
+ * an INVITE, or a header missing) or -ENOMEM. */
+int sip_cancel_for(osip_message_t **out, const osip_message_t *inv);
 /* Fills buf with "z9hG4bK" + random hex. */
 void sip_branch_new(char *buf, size_t len);
 void sip_tag_new(char *buf, size_t len);

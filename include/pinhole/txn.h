@@ -151,6 +151,12 @@ int txn_client_send(struct txn_layer *tl, osip_message_t *req, const struct addr
  * forwards it statelessly). */
 int txn_client_receive(struct txn_layer *tl, osip_message_t *resp, const struct addr *src);
 
+/* Sends the CANCEL for INVITE transaction `inv`, still waiting for its
+ * final (RFC 3261 9.1), in a client transaction of its own to the same
+ * destination through the same transport; fire and forget (the INVITE's
+ * 487 comes through inv's callback). Returns 0, -EALREADY (inv has its
+ * final: nothing to cancel) or -errno. */
+int txn_client_cancel(struct txn_client *inv);
 /* The user loses interest: no callback comes any more; the layer still
  * ACKs and absorbs what RFC 3261 requires, then frees it. */
 void txn_client_abandon(struct txn_client *ct);

@@ -16,7 +16,7 @@ struct calls {
 static void call_destroy(struct call *c)
 {
     struct messaging *m = c->m;
-    if (!m->closing) {
+    if (!m->env->closing) {
         if (c->st)
             txn_server_set_user(c->st, NULL, NULL);
         if (c->fwd)
@@ -144,7 +144,7 @@ void call_attach_server(struct call *c, struct txn_server *st)
 
 void call_release_relay(struct call *c)
 {
-    (void)relay_release(c->m, &c->res, c->call_id, c->user, &c->tp);
+    (void)relay_release(&c->m->relays, &c->res, c->call_id, c->user, &c->tp);
 }
 
 void call_terminate(struct call *c)

@@ -55,7 +55,7 @@ struct call {
     struct redirect_query dq;      /* step 150 */
     struct txn_client *fwd;        /* step 155's transaction until its final */
     struct transport tp;           /* the caller's socket: queries and releases go out on it */
-    struct transport fwd_tp;       /* the socket the INVITE left on (a CANCEL follows it) */
+    struct transport fwd_tp;       /* the socket the INVITE leaves on (decision 10) */
     struct addr next_hop;          /* step 151 */
     struct relay_res res;          /* the resource we hold (step 222) */
     bool dest_checked;             /* step 152a done */
@@ -66,7 +66,7 @@ struct call {
 
 /* The table, with expiry checked every tick_ms on l. Returns 0 or -errno. */
 int calls_new(struct calls **out, struct messaging *m, struct loop *l, uint64_t tick_ms);
-/* Frees every call; sends nothing when m->closing. */
+/* Frees every call; sends nothing once the env is closing. */
 void calls_free(struct calls *cs);
 size_t calls_count(const struct calls *cs);
 /* Calls not yet answered 2xx nor ended (querying, forwarded, early): what

@@ -3,8 +3,9 @@
  * A CANCEL matching no INVITE transaction gets 481. Otherwise it is
  * answered 200 at once (hop by hop), and
  *   - the INVITE was forwarded: a CANCEL built from the forwarded INVITE
- *     (same Request-URI, Call-ID, CSeq number, Route, From and To, our Via
- *     alone with the SAME branch) goes to where the INVITE went; the 487
+ *     (txn_client_cancel: same Request-URI, Call-ID, CSeq number, Route,
+ *     From and To, our Via alone with the SAME branch) goes to where the
+ *     INVITE went, through the socket it left on; the 487
  *     that follows comes back through the INVITE's client transaction and
  *     is relayed upstream like any final (fig. 4d), which releases the
  *     relay;
@@ -17,9 +18,5 @@
 
 void cancel_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
                        const struct proxy_rx *rx);
-
-/* Sends the CANCEL for the INVITE of client transaction `inv` (still
- * waiting for its final) through tp. Fire and forget. Returns 0 or -errno. */
-int cancel_downstream(struct messaging *m, struct txn_client *inv, const struct transport *tp);
 
 #endif

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "calls.h"
-#include "cancel.h"
+#include "forward.h"
 #include "nat_detect.h"
+#include "nat_table.h"
 #include "pinhole/log.h"
 #include "relay_client.h"
 #include "responses.h"
@@ -16,7 +17,7 @@
 struct dlg_req {
     enum msg_leg kind; /* MSG_LEG_DIALOG; first, see msg_ctx.h */
     struct messaging *m;
-    struct dlg_req *prev, *next;
+    struct dlist link;      /* in m->dreqs */
     struct txn_server *st;  /* NULL once it ended */
     struct txn_client *ct;  /* the forwarded request until its final */
     osip_message_t *fwd;    /* ready to go, waiting for relayd (owned) */
@@ -48,14 +49,9 @@ static void on_server_end(struct txn_server *st, void *arg)
 static void dreq_free(struct dlg_req *d)
 {
     struct messaging *m = d->m;
-    if (d->prev)
-        d->prev->next = d->next;
-    else
-        m->dreqs = d->next;
-    if (d->next)
-        d->next->prev = d->prev;
+    dlist_remove(&d->link);
     m->ndreqs--;
-    if (!m->closing) {
+    if (!m->env->closing) {
         if (d->st)
             txn_server_set_user(d->st, NULL, NULL);
         if (d->ct)
@@ -68,8 +64,8 @@ static void dreq_free(struct dlg_req *d)
 
 void dialog_free_all(struct messaging *m)
 {
-    while (m->dreqs)
-        dreq_free(m->dreqs);
+    while (!dlist_empty(&m->dreqs))
+        dreq_free(dlist_entry(m->dreqs.next, struct dlg_req, link));
 }
 
 static struct dlg_req *dreq_new(struct messaging *m, struct txn_server *st, const char *call_id,
@@ -85,10 +81,7 @@ static struct dlg_req *dreq_new(struct messaging *m, struct txn_server *st, cons
     d->next_hop = h->to;
     d->callee_nat = h->nat_client;
     snprintf(d->call_id, sizeof d->call_id, "%s", call_id);
-    d->next = m->dreqs;
-    if (m->dreqs)
-        m->dreqs->prev = d;
-    m->dreqs = d;
+    dlist_push(&m->dreqs, &d->link);
     m->ndreqs++;
     d->st = st;
     txn_server_set_user(st, d, on_server_end);
@@ -96,13 +89,6 @@ static struct dlg_req *dreq_new(struct messaging *m, struct txn_server *st, cons
 }
 
 /* ---- routing (§16.12) ---- */
-
-static bool is_us(const struct messaging *m, const struct addr *a, const struct transport *tp)
-{
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
-    return addr_equal(a, &cfg->advertise) || addr_equal(a, &cfg->listen) ||
-           addr_equal(a, &tp->local);
-}
 
 /* The next hop: the top Route left after ours, else the Request-URI (the
  * peer's Contact, already its NAT address by step 144 or decision 7). */
@@ -116,11 +102,11 @@ static int next_hop(struct messaging *m, const osip_message_t *copy, const struc
         err = sip_request_uri_addr(copy, &h->to);
     if (err)
         return 404; /* a name or no host: we resolve nothing */
-    if (is_us(m, &h->to, rx->tp))
+    if (proxy_env_is_us(m->env, &h->to, rx->tp))
         return 482;
     h->tp = *rx->tp;
     h->nat_client = false;
-    if (user && nat_table_lookup(proxy_nat(m->p), user, &b) == 0 && addr_equal(&b.nat, &h->to)) {
+    if (user && nat_table_lookup(m->env->nat, user, &b) == 0 && addr_equal(&b.nat, &h->to)) {
         h->tp = b.tp; /* decision 10 */
         h->nat_client = true;
     }
@@ -132,32 +118,16 @@ static int next_hop(struct messaging *m, const osip_message_t *copy, const struc
 static int route_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
                       osip_message_t **out, struct hop *h)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
-    osip_message_t *copy = NULL;
-    int status = 500;
-
-    *out = NULL;
-    if (sip_clone(req, &copy) != 0)
-        return 500;
-    if (sip_route_pop_self(copy, &cfg->advertise) != 1)
-        (void)sip_route_pop_self(copy, &cfg->listen);
-    int mf = sip_max_forwards_decrement(copy);
-    if (mf < 0) {
-        status = mf == -ELOOP ? 483 : 400;
-        goto out;
-    }
-    if (sip_contact_count(copy) > 0 &&
-        nat_detect(&rx->src, &rx->sent_by, req, cfg->nat.private_contact_is_nat) &&
-        sip_contact_set(copy, &rx->src) == -ENOMEM)
-        goto out;
-    status = next_hop(m, copy, rx, h);
-out:
+    bool nated = nat_detect(&rx->src, &rx->sent_by, req, m->env->cfg->nat.private_contact_is_nat);
+    int err = forward_copy(m->env, req, &rx->src, nated, out);
+    if (err)
+        return err == -ELOOP ? 483 : err == -ENOMEM ? 500 : 400;
+    int status = next_hop(m, *out, rx, h);
     if (status) {
-        sip_free(copy);
-        return status;
+        sip_free(*out);
+        *out = NULL;
     }
-    *out = copy;
-    return 0;
+    return status;
 }
 
 /* A confirmed call stays while its dialog is used. */
@@ -216,11 +186,11 @@ static void on_answer(struct txn_client *ct, osip_message_t *resp, const struct 
 static void send_request(struct dlg_req *d, osip_message_t *fwd)
 {
     struct messaging *m = d->m;
-    int err = sip_via_push(fwd, &proxy_cfg(m->p)->advertise, NULL, NULL, 0);
+    int err = sip_via_push(fwd, &m->env->cfg->advertise, NULL, NULL, 0);
     if (err) {
         sip_free(fwd);
     } else {
-        err = txn_client_send(proxy_txn(m->p), fwd, &d->next_hop, &d->out_tp, on_answer, d, &d->ct);
+        err = txn_client_send(m->env->txn, fwd, &d->next_hop, &d->out_tp, on_answer, d, &d->ct);
     }
     if (err) {
         if (d->st)
@@ -240,7 +210,7 @@ static void on_requery(void *arg, const struct relay_res *got)
     if (!got || !c) {
         if (got) { /* the call ended meanwhile: give relayd its session back */
             struct relay_res gone = *got;
-            (void)relay_release(d->m, &gone, d->call_id, NULL, &d->in_tp);
+            (void)relay_release(&d->m->relays, &gone, d->call_id, NULL, &d->in_tp);
         }
         sip_free(fwd);
         if (d->st)
@@ -292,7 +262,7 @@ void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_me
     d->bye = sip_method_is(req, "BYE");
     if (wants_requery(fwd, c)) {
         d->fwd = fwd;
-        if (relay_query_start(&d->rq, m, fwd, rx->tp, &c->res.relay, on_requery, d) != 0) {
+        if (relay_query_start(&d->rq, &m->relays, fwd, rx->tp, &c->res.relay, on_requery, d) != 0) {
             (void)txn_server_respond_status(st, 503);
             dreq_free(d);
         }
@@ -306,7 +276,9 @@ void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_me
 void dialog_cancel(struct dlg_req *d)
 {
     if (d->ct) {
-        (void)cancel_downstream(d->m, d->ct, &d->out_tp);
+        int err = txn_client_cancel(d->ct);
+        if (err && err != -EALREADY && log_ratelimit_allow(&d->m->rl))
+            log_info("CANCEL of a re-INVITE not forwarded: error %d", err);
         return;
     }
     if (d->st)
@@ -343,7 +315,7 @@ static int send_ack(struct messaging *m, osip_message_t *fwd, const osip_message
     char branch[SIP_BRANCH_LEN], *buf = NULL;
     size_t len;
     ack_branch(ack, call_id, branch, sizeof branch);
-    int err = sip_via_push(fwd, &proxy_cfg(m->p)->advertise, branch, NULL, 0);
+    int err = sip_via_push(fwd, &m->env->cfg->advertise, branch, NULL, 0);
     if (!err)
         err = sip_serialize(fwd, &buf, &len);
     if (!err)

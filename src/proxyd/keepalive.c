@@ -7,23 +7,25 @@
 #include <string.h>
 
 #include "nat_table.h"
+#include "pinhole/dlist.h"
 #include "pinhole/log.h"
-#include "registration.h"
 #include "request.h"
 
 /* One OPTIONS keepalive waiting for its answer. */
 struct probe {
     struct keepalive *ka;
-    struct probe *prev, *next;
-    uint32_t id; /* the table entry it was sent for */
+    struct dlist link; /* in ka->probes */
+    uint32_t id;       /* the table entry it was sent for */
     char aor[NAT_AOR_MAX + 1];
 };
 
 struct keepalive {
-    struct proxy *p;
+    struct proxy_env *env;
     struct timer *timer; /* NULL when the caller drives keepalive_tick */
     uint64_t credit;     /* client·ms owed: one ping per interval_ms of it */
-    struct probe *probes;
+    struct dlist probes;
+    keepalive_dropped_cb on_dropped;
+    void *arg;
 };
 
 static void on_tick(struct timer *t, void *arg)
@@ -32,13 +34,17 @@ static void on_tick(struct timer *t, void *arg)
     keepalive_tick(arg);
 }
 
-int keepalive_new(struct keepalive **out, struct proxy *p, bool run_timer)
+int keepalive_new(struct keepalive **out, struct proxy_env *env, bool run_timer,
+                  keepalive_dropped_cb on_dropped, void *arg)
 {
     struct keepalive *ka = calloc(1, sizeof *ka);
     if (!ka)
         return -ENOMEM;
-    ka->p = p;
-    if (run_timer && timer_new(&ka->timer, proxy_loop(p), on_tick, ka) != 0) {
+    ka->env = env;
+    ka->on_dropped = on_dropped;
+    ka->arg = arg;
+    dlist_init(&ka->probes);
+    if (run_timer && timer_new(&ka->timer, env->loop, on_tick, ka) != 0) {
         free(ka);
         return -ENOMEM;
     }
@@ -49,13 +55,7 @@ int keepalive_new(struct keepalive **out, struct proxy *p, bool run_timer)
 
 static void probe_free(struct probe *pr)
 {
-    struct keepalive *ka = pr->ka;
-    if (pr->prev)
-        pr->prev->next = pr->next;
-    else
-        ka->probes = pr->next;
-    if (pr->next)
-        pr->next->prev = pr->prev;
+    dlist_remove(&pr->link);
     free(pr);
 }
 
@@ -63,11 +63,9 @@ void keepalive_free(struct keepalive *ka)
 {
     if (!ka)
         return;
-    /* the transactions are gone (txn_layer_free first): free the list whole */
-    for (struct probe *pr = ka->probes, *next; pr; pr = next) {
-        next = pr->next;
-        free(pr);
-    }
+    /* the transactions are gone (proxy_env_close first): nothing to detach */
+    while (!dlist_empty(&ka->probes))
+        probe_free(dlist_entry(ka->probes.next, struct probe, link));
     timer_free(ka->timer);
     free(ka);
 }
@@ -76,7 +74,7 @@ void keepalive_reconfigure(struct keepalive *ka)
 {
     if (!ka->timer)
         return;
-    if (proxy_cfg(ka->p)->nat.keepalive_interval <= 0)
+    if (ka->env->cfg->nat.keepalive_interval <= 0)
         timer_stop(ka->timer);
     else if (!timer_pending(ka->timer))
         timer_start_periodic(ka->timer, KEEPALIVE_TICK_MS);
@@ -87,15 +85,14 @@ static void drop_client(struct keepalive *ka, const char *aor)
 {
     struct nat_binding b;
     char who[ADDR_STRLEN];
-    if (nat_table_lookup(proxy_nat(ka->p), aor, &b) != 0)
+    if (nat_table_lookup(ka->env->nat, aor, &b) != 0)
         return;
-    nat_table_remove(proxy_nat(ka->p), aor);
-    proxy_stats(ka->p)->nat_clients_dropped++;
-    log_notice("keepalive: %s at %s stopped answering, dropped and unregistered", aor,
+    nat_table_remove(ka->env->nat, aor);
+    ka->env->stats.nat_clients_dropped++;
+    log_notice("keepalive: %s at %s stopped answering, dropped", aor,
                addr_format(&b.nat, who, sizeof who));
-    int err = registration_unregister(proxy_registration(ka->p), aor, &b);
-    if (err)
-        log_warn("keepalive: cannot unregister %s at redirectd: error %d", aor, err);
+    if (ka->on_dropped)
+        ka->on_dropped(ka->arg, aor, &b);
 }
 
 static void on_options_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
@@ -111,8 +108,8 @@ static void on_options_answer(struct txn_client *ct, osip_message_t *resp, const
     /* Any final answer, 405 included, shows the path through the NAT works. */
     bool answered = resp != NULL;
     if (!answered)
-        proxy_stats(ka->p)->keepalive_failures++;
-    int missed = nat_table_keepalive_result(proxy_nat(ka->p), pr->aor, pr->id, answered);
+        ka->env->stats.keepalive_failures++;
+    int missed = nat_table_keepalive_result(ka->env->nat, pr->aor, pr->id, answered);
     if (missed >= KEEPALIVE_MAX_MISSES)
         drop_client(ka, pr->aor);
     probe_free(pr);
@@ -120,7 +117,7 @@ static void on_options_answer(struct txn_client *ct, osip_message_t *resp, const
 
 static int send_options(struct keepalive *ka, const char *aor, const struct nat_binding *b)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(ka->p);
+    const struct proxyd_conf *cfg = ka->env->cfg;
     char uri[REQUEST_URI_MAX], from[REQUEST_URI_MAX], host[ADDR_STRLEN];
     osip_message_t *m = NULL;
     int n, err;
@@ -143,11 +140,8 @@ static int send_options(struct keepalive *ka, const char *aor, const struct nat_
     pr->ka = ka;
     pr->id = b->id;
     memcpy(pr->aor, aor, strlen(aor) + 1);
-    pr->next = ka->probes;
-    if (ka->probes)
-        ka->probes->prev = pr;
-    ka->probes = pr;
-    err = txn_client_send(proxy_txn(ka->p), m, &b->nat, &b->tp, on_options_answer, pr, NULL);
+    dlist_push(&ka->probes, &pr->link);
+    err = txn_client_send(ka->env->txn, m, &b->nat, &b->tp, on_options_answer, pr, NULL);
     if (err)
         probe_free(pr);
     return err;
@@ -156,7 +150,7 @@ static int send_options(struct keepalive *ka, const char *aor, const struct nat_
 static void ping(struct keepalive *ka, const char *aor, const struct nat_binding *b)
 {
     int err;
-    if (proxy_cfg(ka->p)->nat.keepalive == KEEPALIVE_OPTIONS)
+    if (ka->env->cfg->nat.keepalive == KEEPALIVE_OPTIONS)
         err = send_options(ka, aor, b);
     else
         err = transport_send(&b->tp, &b->nat, "\r\n", 2);
@@ -166,13 +160,13 @@ static void ping(struct keepalive *ka, const char *aor, const struct nat_binding
                   err);
         return;
     }
-    proxy_stats(ka->p)->keepalives_sent++;
+    ka->env->stats.keepalives_sent++;
 }
 
 void keepalive_tick(struct keepalive *ka)
 {
-    uint64_t interval_ms = (uint64_t)proxy_cfg(ka->p)->nat.keepalive_interval * 1000;
-    size_t n = nat_table_count(proxy_nat(ka->p));
+    uint64_t interval_ms = (uint64_t)ka->env->cfg->nat.keepalive_interval * 1000;
+    size_t n = nat_table_count(ka->env->nat);
     if (interval_ms == 0 || n == 0) {
         ka->credit = 0;
         return;
@@ -187,7 +181,7 @@ void keepalive_tick(struct keepalive *ka)
     for (uint64_t i = 0; i < due; i++) {
         const char *aor;
         struct nat_binding b;
-        if (nat_table_next(proxy_nat(ka->p), &aor, &b) != 0)
+        if (nat_table_next(ka->env->nat, &aor, &b) != 0)
             break;
         ping(ka, aor, &b);
     }

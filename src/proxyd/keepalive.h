@@ -10,22 +10,32 @@
  *
  * OPTIONS mode: any answer (even 405) proves the client alive; after
  * KEEPALIVE_MAX_MISSES unanswered OPTIONS in a row the client is dropped
- * from the table and unregistered at redirectd. */
+ * from the table and reported to the owner's on_dropped callback (proxyd
+ * unregisters it at redirectd). */
 #ifndef PROXYD_KEEPALIVE_H
 #define PROXYD_KEEPALIVE_H
 
-#include "proxy.h"
+#include <stdbool.h>
+
+#include "nat_table.h"
+#include "proxy_env.h"
 
 #define KEEPALIVE_TICK_MS 100
 #define KEEPALIVE_MAX_MISSES 3
 
 struct keepalive;
 
-/* Starts the tick on the proxy's loop when nat.keepalive_interval > 0
- * (timer NULL in tests that call keepalive_tick themselves: pass
- * run_timer false). Returns 0 or -ENOMEM. */
-int keepalive_new(struct keepalive **out, struct proxy *p, bool run_timer);
-/* Frees the outstanding OPTIONS contexts. Call after txn_layer_free. */
+/* A client stopped answering and left the NAT table: aor and b (its entry
+ * as it was) are valid during the call only. */
+typedef void (*keepalive_dropped_cb)(void *arg, const char *aor, const struct nat_binding *b);
+
+/* Starts the tick on env's loop when nat.keepalive_interval > 0 (timer
+ * NULL in tests that call keepalive_tick themselves: pass run_timer
+ * false). on_dropped may be NULL. The module keeps env (borrowed) for its
+ * life. Returns 0 or -ENOMEM. */
+int keepalive_new(struct keepalive **out, struct proxy_env *env, bool run_timer,
+                  keepalive_dropped_cb on_dropped, void *arg);
+/* Frees the outstanding OPTIONS contexts. Call after proxy_env_close. */
 void keepalive_free(struct keepalive *ka);
 /* One tick: sends this tick's share of keepalives. */
 void keepalive_tick(struct keepalive *ka);

@@ -37,8 +37,11 @@ static int proxyd_start(struct loop *l, const void *cfg, void **state)
     err = sip_init();
     if (!err)
         err = proxy_open(&d->p, l, c);
-    if (!err)
-        err = proxy_metrics_new(&d->metrics, l, d->p, &c->stats);
+    if (!err) {
+        const struct proxy_metrics_src src = {
+            .env = proxy_env(d->p), .msg = proxy_messaging(d->p), .flood = proxy_flood(d->p)};
+        err = proxy_metrics_new(&d->metrics, l, &src, &c->stats);
+    }
     if (err) {
         proxyd_stop(d);
         return err;

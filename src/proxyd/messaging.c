@@ -16,30 +16,28 @@
 #include "calls.h"
 #include "cancel.h"
 #include "dialog.h"
+#include "forward.h"
 #include "msg_ctx.h"
 #include "nat_detect.h"
-#include "pinhole/log.h"
-#include "proxy.h"
+#include "nat_table.h"
 #include "relay_client.h"
 #include "responses.h"
 
-#define DEFAULT_T1_MS 500
-#define DEFAULT_TXN_MAX_MS 180000
-
 /* ---- life ---- */
 
-int messaging_new(struct messaging **out, struct proxy *p, const struct txn_timers *timers)
+int messaging_new(struct messaging **out, struct proxy_env *env)
 {
     struct messaging *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->p = p;
-    m->t1_ms = timers && timers->t1_ms ? timers->t1_ms : DEFAULT_T1_MS;
-    m->txn_max_ms = timers && timers->server_max_ms ? timers->server_max_ms : DEFAULT_TXN_MAX_MS;
+    m->env = env;
+    dlist_init(&m->dreqs);
+    relay_client_init(&m->relays, env, &m->stats.relay);
+    redirect_client_init(&m->redirect, env, &m->stats.redirect);
     m->rl.interval_s = 10;
     m->rl.burst = 10;
     /* Expiry resolution T1: a call lingers 64 ticks after it ended. */
-    int err = calls_new(&m->calls, m, proxy_loop(p), m->t1_ms);
+    int err = calls_new(&m->calls, m, env->loop, env->t1_ms);
     if (err) {
         free(m);
         return err;
@@ -52,7 +50,6 @@ void messaging_free(struct messaging *m)
 {
     if (!m)
         return;
-    m->closing = true;
     dialog_free_all(m);
     calls_free(m->calls);
     free(m);
@@ -88,13 +85,13 @@ static bool check_destination(struct call *c)
     struct nat_binding b;
 
     c->fwd_tp = c->tp;
-    if (nat_table_lookup(proxy_nat(m->p), c->user, &b) != 0)
+    if (nat_table_lookup(m->env->nat, c->user, &b) != 0)
         return false;
     c->callee_nat = true;
     c->fwd_tp = b.tp;
-    if (c->res.held || !sip_body_is_sdp(c->invite) || relay_sdp_is_relayed(m, c->invite))
+    if (c->res.held || !sip_body_is_sdp(c->invite) || relay_sdp_is_relayed(&m->relays, c->invite))
         return false;
-    if (relay_query_start(&c->rq, m, c->invite, &c->tp, NULL, on_relay_done, c) != 0)
+    if (relay_query_start(&c->rq, &m->relays, c->invite, &c->tp, NULL, on_relay_done, c) != 0)
         call_fail(c, 503);
     return true;
 }
@@ -141,7 +138,7 @@ static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
 /* Steps 148/154, 151, 136, 138 and 155 on our copy. */
 static int build_forward(struct call *c, osip_message_t *fwd)
 {
-    const struct addr *self = &proxy_cfg(c->m->p)->advertise;
+    const struct addr *self = &c->m->env->cfg->advertise;
     int err = 0;
     if (c->res.held)
         err = relay_res_apply(&c->res, fwd);
@@ -166,8 +163,8 @@ static void forward(struct call *c)
         call_fail(c, err == -EINVAL ? 488 : 500);
         return;
     }
-    err = txn_client_send(proxy_txn(m->p), fwd, &c->next_hop, &c->fwd_tp,
-                          responses_on_invite_answer, c, &c->fwd);
+    err = txn_client_send(m->env->txn, fwd, &c->next_hop, &c->fwd_tp, responses_on_invite_answer, c,
+                          &c->fwd);
     if (err) {
         call_fail(c, 503);
         return;
@@ -189,40 +186,6 @@ static int invite_check(const osip_message_t *req, char *call_id, size_t len)
         return 400;
     if (!user || !*user || strnlen(user, NAT_AOR_MAX + 1) > NAT_AOR_MAX)
         return 404; /* no ID field 162 that redirectd could know */
-    return 0;
-}
-
-/* A phone with an outbound proxy puts us in its Route: not for the next
- * hop to see. */
-static void pop_our_route(const struct messaging *m, osip_message_t *copy)
-{
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
-    if (sip_route_pop_self(copy, &cfg->advertise) != 1)
-        (void)sip_route_pop_self(copy, &cfg->listen);
-}
-
-/* Steps 134-144 on our copy: Max-Forwards, our Route, and for a NATed
- * sender the Contact (received/rport are already on its Via). Returns 0,
- * -ELOOP (483) or -errno. */
-static int prepare_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
-                        bool nated, osip_message_t **out)
-{
-    osip_message_t *copy = NULL;
-    int err = sip_clone(req, &copy);
-    if (err)
-        return err;
-    int mf = sip_max_forwards_decrement(copy);
-    err = mf < 0 ? mf : 0;
-    if (!err) {
-        pop_our_route(m, copy);
-        if (nated && sip_contact_count(copy) > 0)
-            err = sip_contact_set(copy, &rx->src); /* step 144 */
-    }
-    if (err) {
-        sip_free(copy);
-        return err;
-    }
-    *out = copy;
     return 0;
 }
 
@@ -252,25 +215,25 @@ static bool make_room(struct messaging *m, const char *call_id)
 static void start_queries(struct call *c, bool nated, const struct transport *tp)
 {
     struct messaging *m = c->m;
-    if (nated && sip_body_is_sdp(c->invite) && !relay_sdp_is_relayed(m, c->invite) &&
-        relay_query_start(&c->rq, m, c->invite, tp, NULL, on_relay_done, c) != 0) {
+    if (nated && sip_body_is_sdp(c->invite) && !relay_sdp_is_relayed(&m->relays, c->invite) &&
+        relay_query_start(&c->rq, &m->relays, c->invite, tp, NULL, on_relay_done, c) != 0) {
         call_fail(c, 503);
         return;
     }
-    if (redirect_query_start(&c->dq, m, c->invite, tp, on_redirect_done, c) != 0)
+    if (redirect_query_start(&c->dq, &m->redirect, c->invite, tp, on_redirect_done, c) != 0)
         call_fail(c, 503);
 }
 
 static void invite_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
                               const struct proxy_rx *rx)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
+    const struct proxyd_conf *cfg = m->env->cfg;
     char call_id[CALL_ID_MAX + 1];
     osip_message_t *copy = NULL;
     struct call *c = NULL;
 
     m->stats.invites++;
-    if (proxy_draining(m->p)) { /* SIGTERM: the phone retries elsewhere */
+    if (m->env->draining) { /* SIGTERM: the phone retries elsewhere */
         m->stats.invites_unavailable++;
         (void)txn_server_respond_with(st, 503, (const char *const[]){"Retry-After", "5", NULL});
         return;
@@ -286,12 +249,14 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
         return;
     }
     bool nated = nat_detect(&rx->src, &rx->sent_by, req, cfg->nat.private_contact_is_nat);
-    int err = prepare_copy(m, req, rx, nated, &copy);
+    /* steps 134-144 on our copy */
+    int err = forward_copy(m->env, req, &rx->src, nated, &copy);
     if (err) {
         refuse(m, st, err == -ELOOP ? 483 : err == -ENOMEM ? 500 : 400);
         return;
     }
-    err = call_new(&c, m, call_id, sip_request_uri_user(req), m->txn_max_ms + msg_linger_ms(m));
+    err =
+        call_new(&c, m, call_id, sip_request_uri_user(req), m->env->txn_max_ms + msg_linger_ms(m));
     if (err) {
         sip_free(copy);
         refuse(m, st, 500);

@@ -14,9 +14,9 @@
  *   in-dialog        dialog.h: loose routing, re-INVITE/UPDATE SDP, BYE
  *                    releases the relay.
  *
- * Call state per Call-ID lives in calls.h. The module is created by the
- * proxy and freed after the transaction layer (which runs no callback when
- * it is freed), like registration. */
+ * Call state per Call-ID lives in calls.h. The module is built on the
+ * proxy's env and freed after proxy_env_close (the transaction layer runs
+ * no callback when it is freed), like registration. */
 #ifndef PROXYD_MESSAGING_H
 #define PROXYD_MESSAGING_H
 
@@ -24,44 +24,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "messaging_stats.h"
 #include "pinhole/sip.h"
 #include "pinhole/txn.h"
+#include "proxy_env.h"
 
 struct messaging;
-struct proxy;
-struct proxy_rx;
 
-/* Counters for the metrics endpoint (issue #8). Only ever incremented. */
-struct messaging_stats {
-    uint64_t invites;                /* new INVITEs (out of dialog) */
-    uint64_t invites_forwarded;      /* reached step 155 */
-    uint64_t invites_not_found;      /* 404: redirectd does not know the ID */
-    uint64_t invites_unavailable;    /* 503: relay or redirect failed */
-    uint64_t invites_loop;           /* 483 (Max-Forwards) and 482 (merged) */
-    uint64_t invites_cancelled;      /* 487 answered by us while querying */
-    uint64_t invites_timeout;        /* 408: nobody downstream answered */
-    uint64_t invites_refused;        /* 400/404/416 on a request we cannot route */
-    uint64_t relay_allocations;      /* 302 with SDP from relayd */
-    uint64_t relay_releases;         /* BYEs sent to relayd */
-    uint64_t relay_failures;         /* relay queries that failed (each relay tried) */
-    uint64_t relay_release_failures; /* release BYEs refused, unanswered or unsent */
-    uint64_t redirect_302;
-    uint64_t redirect_404;
-    uint64_t redirect_timeouts;      /* redirectd silent for 64·T1 */
-    uint64_t redirect_failures;      /* other answers, or a 302 without a numeric Contact */
-    uint64_t cancels;                /* CANCELs that matched an INVITE */
-    uint64_t dialog_requests;        /* in-dialog requests routed (ACK included) */
-    uint64_t responses_forwarded[6]; /* by class: [0] = 1xx ... [5] = 6xx */
-    uint64_t stray_forwarded;        /* 2xx retransmissions forwarded statelessly */
-    uint64_t stray_dropped;          /* stray responses not ours or not forwardable */
-};
-
-/* timers: the proxy's transaction timers (NULL = RFC 3261 defaults), for
- * how long ended calls linger (64·T1). Returns 0 or -ENOMEM. The module
- * keeps p for its life. */
-int messaging_new(struct messaging **out, struct proxy *p, const struct txn_timers *timers);
+/* Returns 0 or -ENOMEM. The module keeps env (borrowed) for its life;
+ * env->t1_ms sets how long ended calls linger (64·T1). */
+int messaging_new(struct messaging **out, struct proxy_env *env);
 /* Frees every call and in-dialog request without sending anything. Call
- * after txn_layer_free, so no transaction still points at them. */
+ * after proxy_env_close, so no transaction still points at them. */
 void messaging_free(struct messaging *m);
 
 /* True for the requests this module answers: INVITE, CANCEL, and any

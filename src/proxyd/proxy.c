@@ -7,10 +7,9 @@
 #include <sys/socket.h>
 
 #include "flood.h"
+#include "intake.h"
 #include "keepalive.h"
 #include "messaging.h"
-#include "nat_detect.h"
-#include "nat_table.h"
 #include "pinhole/log.h"
 #include "registration.h"
 
@@ -22,21 +21,16 @@
 #define T1_MIN_MS 1
 #define T1_MAX_MS 500
 struct proxy {
-    struct loop *loop;
-    const struct proxyd_conf *cfg;
+    struct proxy_env env;  /* loop, transactions, NAT table, config, counters */
     struct udp_sock *sock; /* NULL when built on a caller's transport */
     struct transport tp;   /* what every module sends through: counts, then wire */
     struct transport wire; /* the socket's (or the caller's) transport */
-    struct txn_layer *txn;
-    struct nat_table *nat;
+    struct intake intake;
     struct registration *reg;
     struct keepalive *ka;
     struct messaging *msg;
     struct flood *flood;
-    struct proxy_stats stats;
-    struct log_ratelimit parse_rl;
     struct timer *drain_check; /* while draining: stop once nothing is in flight */
-    bool draining;
 };
 
 typedef void (*request_fn)(struct proxy *p, struct txn_server *st, const osip_message_t *req,
@@ -44,49 +38,24 @@ typedef void (*request_fn)(struct proxy *p, struct txn_server *st, const osip_me
 
 /* ---- accessors ---- */
 
-const struct proxyd_conf *proxy_cfg(const struct proxy *p)
+struct proxy_env *proxy_env(struct proxy *p)
 {
-    return p->cfg;
+    return &p->env;
 }
 
-struct loop *proxy_loop(struct proxy *p)
-{
-    return p->loop;
-}
-
-struct txn_layer *proxy_txn(struct proxy *p)
-{
-    return p->txn;
-}
-
-struct nat_table *proxy_nat(struct proxy *p)
-{
-    return p->nat;
-}
-
-struct registration *proxy_registration(struct proxy *p)
-{
-    return p->reg;
-}
-
-struct keepalive *proxy_keepalive(struct proxy *p)
-{
-    return p->ka;
-}
-
-struct messaging *proxy_messaging(struct proxy *p)
+const struct messaging *proxy_messaging(const struct proxy *p)
 {
     return p->msg;
 }
 
 struct proxy_stats *proxy_stats(struct proxy *p)
 {
-    return &p->stats;
+    return &p->env.stats;
 }
 
-bool proxy_draining(const struct proxy *p)
+const struct flood *proxy_flood(const struct proxy *p)
 {
-    return p->draining;
+    return p->flood;
 }
 
 uint64_t proxy_flood_drops(const struct proxy *p)
@@ -109,7 +78,7 @@ static void count_response(struct proxy *p, const char *buf, size_t len)
         code = code * 10 + (unsigned)(buf[i] - '0');
     }
     if (code >= PROXY_STATUS_MIN && code < PROXY_STATUS_MIN + PROXY_STATUS_SLOTS)
-        p->stats.responses[code - PROXY_STATUS_MIN]++;
+        p->env.stats.responses[code - PROXY_STATUS_MIN]++;
 }
 
 static int counted_send(void *ctx, const struct addr *to, const void *buf, size_t len)
@@ -125,28 +94,50 @@ static void wrap_transport(struct proxy *p)
     p->tp = (struct transport){.send = counted_send, .ctx = p, .local = p->wire.local};
 }
 
+static void dispatch(void *arg, struct txn_server *st, const osip_message_t *req,
+                     const struct proxy_rx *rx);
+static void on_ack(void *arg, const osip_message_t *ack, const struct proxy_rx *rx);
+static void on_stray_response(void *arg, osip_message_t *resp, const struct addr *src,
+                              const struct transport *tp);
+
+/* Keepalive gave up on a client: redirectd forgets its binding too. */
+static void on_client_dropped(void *arg, const char *aor, const struct nat_binding *b)
+{
+    struct proxy *p = arg;
+    char who[ADDR_STRLEN];
+    int err = registration_unregister(p->reg, aor, b);
+    addr_format(&b->nat, who, sizeof who);
+    if (err)
+        log_warn("keepalive: %s at %s stopped answering, dropped; cannot unregister it at "
+                 "redirectd: error %d",
+                 aor, who, err);
+    else
+        log_notice("keepalive: %s at %s stopped answering, dropped and unregistered", aor, who);
+}
+
 int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
               const struct transport *tp, const struct txn_timers *timers)
 {
-    int err;
     struct proxy *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
-    p->loop = l;
-    p->cfg = cfg;
+    int err = proxy_env_open(&p->env, l, cfg, timers);
+    if (err) {
+        free(p);
+        return err;
+    }
     p->wire = *tp;
     wrap_transport(p);
-    p->parse_rl.interval_s = 10;
-    p->parse_rl.burst = 10;
-    err = txn_layer_new(&p->txn, l, timers);
+    intake_init(&p->intake, &p->env,
+                &(struct intake_handlers){.on_request = dispatch,
+                                          .on_ack = on_ack,
+                                          .on_stray_response = on_stray_response,
+                                          .arg = p});
+    err = registration_new(&p->reg, &p->env);
     if (!err)
-        err = nat_table_new(&p->nat, l);
+        err = keepalive_new(&p->ka, &p->env, true, on_client_dropped, p);
     if (!err)
-        err = registration_new(&p->reg, p);
-    if (!err)
-        err = keepalive_new(&p->ka, p, true);
-    if (!err)
-        err = messaging_new(&p->msg, p, timers);
+        err = messaging_new(&p->msg, &p->env);
     if (!err)
         err = flood_new(&p->flood, FLOOD_RATE, FLOOD_BURST);
     if (err) {
@@ -161,14 +152,13 @@ void proxy_free(struct proxy *p)
 {
     if (!p)
         return;
-    /* The layer first: it frees transactions without callbacks, so the
-     * contexts freed next are referenced by nothing. */
+    /* The env first: its transaction layer frees transactions without
+     * callbacks, so the contexts freed next are referenced by nothing. */
     timer_free(p->drain_check);
-    txn_layer_free(p->txn);
+    proxy_env_close(&p->env);
     registration_free(p->reg);
     messaging_free(p->msg);
     keepalive_free(p->ka);
-    nat_table_free(p->nat);
     flood_free(p->flood);
     udp_sock_close(p->sock);
     free(p);
@@ -226,23 +216,6 @@ int proxy_open(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg
     return 0;
 }
 
-/* ---- stateless answers ---- */
-
-void proxy_respond_stateless(const osip_message_t *req, const struct transport *tp, int status)
-{
-    osip_message_t *resp = NULL;
-    struct addr dst;
-    char *buf = NULL;
-    size_t len;
-
-    if (sip_response_destination(req, &dst) != 0 || sip_response_new(&resp, req, status, NULL) != 0)
-        return;
-    if (sip_serialize(resp, &buf, &len) == 0)
-        (void)transport_send(tp, &dst, buf, len);
-    osip_free(buf);
-    sip_free(resp);
-}
-
 /* ---- requests ---- */
 
 static void on_register(struct proxy *p, struct txn_server *st, const osip_message_t *req,
@@ -256,7 +229,7 @@ static void not_implemented(struct proxy *p, struct txn_server *st, const osip_m
 {
     (void)req;
     (void)rx;
-    p->stats.not_implemented++;
+    p->env.stats.not_implemented++;
     txn_server_respond_with(st, 501, (const char *const[]){"Allow", PROXY_ALLOW, NULL});
 }
 
@@ -268,8 +241,7 @@ static bool addressed_to_us(const struct proxy *p, const osip_message_t *req,
     struct addr a;
     if (sip_request_uri_user(req) || sip_request_uri_addr(req, &a) != 0)
         return false;
-    return addr_equal(&a, &p->cfg->advertise) || addr_equal(&a, &p->cfg->listen) ||
-           addr_equal(&a, &tp->local);
+    return proxy_env_is_us(&p->env, &a, tp);
 }
 
 static void on_options(struct proxy *p, struct txn_server *st, const osip_message_t *req,
@@ -292,9 +264,10 @@ static const struct {
     {"OPTIONS", on_options},
 };
 
-static void dispatch(struct proxy *p, struct txn_server *st, const osip_message_t *req,
+static void dispatch(void *arg, struct txn_server *st, const osip_message_t *req,
                      const struct proxy_rx *rx)
 {
+    struct proxy *p = arg;
     if (messaging_handles(req)) {
         messaging_on_request(p->msg, st, req, rx);
         return;
@@ -308,127 +281,45 @@ static void dispatch(struct proxy *p, struct txn_server *st, const osip_message_
     not_implemented(p, st, req, rx);
 }
 
-static void count_request(struct proxy *p, const osip_message_t *req)
+/* The ACK for a 2xx, end to end. */
+static void on_ack(void *arg, const osip_message_t *ack, const struct proxy_rx *rx)
 {
-    static const char *const names[PROXY_M_OTHER] = {"REGISTER", "INVITE", "ACK",
-                                                     "BYE",      "CANCEL", "OPTIONS"};
-    size_t i = 0;
-    while (i < PROXY_M_OTHER && !sip_method_is(req, names[i]))
-        i++;
-    p->stats.requests[i]++;
+    struct proxy *p = arg;
+    messaging_on_ack(p->msg, ack, rx);
 }
 
-/* *reqp is taken when it starts a transaction (txn_server_receive); req
- * stays readable until we return to the loop either way. */
-static void on_request(struct proxy *p, const struct transport *tp, const struct addr *src,
-                       osip_message_t **reqp)
+/* 2xx retransmissions after our INVITE transaction ended. */
+static void on_stray_response(void *arg, osip_message_t *resp, const struct addr *src,
+                              const struct transport *tp)
 {
-    struct proxy_rx rx = {.src = *src, .tp = tp};
-    struct txn_server *st = NULL;
-    osip_message_t *req = *reqp;
-
-    /* NAT detection needs the sent-by as the sender wrote it (step 114). */
-    nat_detect_sent_by(req, &rx.sent_by);
-    if (sip_via_set_received(req, src) != 0)
-        return;
-    int r = txn_server_receive(p->txn, reqp, src, tp, &st);
-    if (r == -EINVAL && !sip_method_is(req, "ACK")) {
-        p->stats.bad_requests++; /* nothing to key a transaction on */
-        proxy_respond_stateless(req, tp, 400);
-        return;
-    }
-    if (r != TXN_NEW)
-        return; /* absorbed, or out of memory */
-    count_request(p, req);
-    if (!st) {
-        if (sip_method_is(req, "ACK"))
-            messaging_on_ack(p->msg, req, &rx); /* the ACK for a 2xx, end to end */
-        return;
-    }
-    dispatch(p, st, req, &rx);
-}
-
-/* ---- responses ---- */
-
-static void on_response(struct proxy *p, const struct transport *tp, const struct addr *src,
-                        osip_message_t *resp)
-{
-    if (txn_client_receive(p->txn, resp, src) == -ENOENT) {
-        p->stats.stray_responses++;
-        messaging_on_stray_response(p->msg, resp, src, tp); /* 2xx retransmissions */
-    }
+    struct proxy *p = arg;
+    messaging_on_stray_response(p->msg, resp, src, tp);
 }
 
 /* ---- datagrams ---- */
 
-/* A bare CRLF (or CRLFCRLF) is a client's own NAT keepalive (RFC 5626
- * §4.4.1 style): nothing to parse or answer. */
-static bool is_keepalive(const char *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (buf[i] != '\r' && buf[i] != '\n')
-            return false;
-    return true;
-}
-
-/* The redirect server and the relays are ours: never rate-limited. */
-static bool trusted(const struct proxy *p, const struct addr *src)
-{
-    return addr_equal(src, &p->cfg->redirect) || addr_list_match(&p->cfg->relays, src);
-}
-
-static void on_parse_error(struct proxy *p, const struct transport *tp, const struct addr *src,
-                           osip_message_t *m, const struct sip_parse_result *res)
-{
-    bool answer = m && res->answerable && sip_is_request(m) && !sip_method_is(m, "ACK");
-
-    p->stats.parse_errors++;
-    if (log_ratelimit_allow(&p->parse_rl)) {
-        char who[ADDR_STRLEN];
-        log_info("unparseable datagram from %s (%s), %s", addr_format(src, who, sizeof who),
-                 res->reason ? res->reason : "?", answer ? "answered" : "dropped");
-    }
-    if (!answer || sip_via_set_received(m, src) != 0)
-        return;
-    p->stats.bad_requests++;
-    proxy_respond_stateless(m, tp, res->error == SIP_PARSE_VERSION ? 505 : 400);
-}
-
 void proxy_receive(struct proxy *p, const struct transport *tp, const struct addr *src,
                    const char *buf, size_t len)
 {
-    osip_message_t *m = NULL;
-    struct sip_parse_result res;
-
-    /* Before any parsing: a flood costs a hash and a compare per datagram. */
-    if (!trusted(p, src) && !flood_allow(p->flood, src, loop_now_ms(p->loop)))
+    /* Before any parsing: a flood costs a hash and a compare per datagram.
+     * The redirect server and the relays are ours: never rate-limited. */
+    if (!proxy_env_trusted(&p->env, src) && !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
         return;
-    if (is_keepalive(buf, len))
-        return;
-    if (sip_parse(&m, buf, len, &res) != 0) {
-        on_parse_error(p, tp, src, m, &res);
-        sip_free(m);
-        return;
-    }
-    if (sip_is_request(m))
-        on_request(p, tp, src, &m);
-    else
-        on_response(p, tp, src, m);
-    sip_free(m);
+    intake_receive(&p->intake, tp, src, buf, len);
 }
 
 /* ---- reload, drain ---- */
 
 int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
 {
-    if (!addr_equal(&cfg->listen, &p->cfg->listen)) {
+    if (!addr_equal(&cfg->listen, &p->env.cfg->listen)) {
         char was[ADDR_STRLEN], now[ADDR_STRLEN];
         log_error("reload: listen cannot change while running (%s -> %s); restart instead",
-                  addr_format(&p->cfg->listen, was, sizeof was),
+                  addr_format(&p->env.cfg->listen, was, sizeof was),
                   addr_format(&cfg->listen, now, sizeof now));
         return -EINVAL;
     }
-    p->cfg = cfg;
+    p->env.cfg = cfg;
     keepalive_reconfigure(p->ka);
     return 0;
 }
@@ -453,16 +344,16 @@ static void on_drain_check(struct timer *t, void *arg)
     (void)t;
     if (!in_flight(p)) {
         log_notice("drained: no registration or call set-up in flight");
-        loop_stop(p->loop);
+        loop_stop(p->env.loop);
     }
 }
 
 int proxy_drain(struct proxy *p)
 {
-    p->draining = true;
+    p->env.draining = true;
     if (!in_flight(p))
         return 0;
-    if (timer_new(&p->drain_check, p->loop, on_drain_check, p) != 0)
+    if (timer_new(&p->drain_check, p->env.loop, on_drain_check, p) != 0)
         return 2000;
     timer_start_periodic(p->drain_check, DRAIN_CHECK_MS);
     log_notice("draining: %zu registrations and %zu calls in set-up", registration_pending(p->reg),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flood.h"
 #include "messaging.h"
 #include "nat_table.h"
 #include "pinhole/log.h"
@@ -15,7 +16,7 @@
 
 struct proxy_metrics {
     struct loop *loop;
-    struct proxy *p;
+    struct proxy_metrics_src src;
     struct metrics *reg;
     struct metrics_http *http;
     struct txn_stats txn; /* refreshed per scrape */
@@ -26,10 +27,10 @@ static void refresh(void *arg)
 {
     struct proxy_metrics *m = arg;
 
-    txn_layer_stats(proxy_txn(m->p), &m->txn);
-    m->nat_clients = nat_table_count(proxy_nat(m->p));
-    m->calls = messaging_calls(proxy_messaging(m->p));
-    m->flood_drops = proxy_flood_drops(m->p);
+    txn_layer_stats(m->src.env->txn, &m->txn);
+    m->nat_clients = nat_table_count(m->src.env->nat);
+    m->calls = messaging_calls(m->src.msg);
+    m->flood_drops = flood_drops(m->src.flood);
 }
 
 /* One series; labels NULL or {"k", "v", NULL}. */
@@ -54,7 +55,7 @@ static void register_sip(struct proxy_metrics *m)
 {
     static const char *const methods[PROXY_M_COUNT] = {"REGISTER", "INVITE",  "ACK",  "BYE",
                                                        "CANCEL",   "OPTIONS", "other"};
-    const struct proxy_stats *s = proxy_stats(m->p);
+    const struct proxy_stats *s = &m->src.env->stats;
 
     metrics_add_requests(m->reg, methods, s->requests, PROXY_M_COUNT);
     metrics_add_responses(m->reg, s->responses, PROXY_STATUS_SLOTS, PROXY_STATUS_MIN);
@@ -76,7 +77,7 @@ static void register_sip(struct proxy_metrics *m)
 static void register_registrations(struct proxy_metrics *m)
 {
     static const char *const results[] = {"ok", "failed"};
-    const struct proxy_stats *s = proxy_stats(m->p);
+    const struct proxy_stats *s = &m->src.env->stats;
     const uint64_t *const counts[] = {&s->registrations_ok, &s->registrations_failed};
 
     add_each(m, "pinhole_proxyd_registrations_total",
@@ -102,7 +103,7 @@ static void register_invites(struct proxy_metrics *m)
 {
     static const char *const reasons[] = {"not_found", "unavailable", "loop",
                                           "cancelled", "timeout",     "refused"};
-    const struct messaging_stats *s = messaging_stats(proxy_messaging(m->p));
+    const struct messaging_stats *s = messaging_stats(m->src.msg);
     const uint64_t *const fails[] = {&s->invites_not_found, &s->invites_unavailable,
                                      &s->invites_loop,      &s->invites_cancelled,
                                      &s->invites_timeout,   &s->invites_refused};
@@ -127,9 +128,9 @@ static void register_upstream(struct proxy_metrics *m)
 {
     static const char *const answers[] = {"302", "404", "timeout", "failed"};
     static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "6xx"};
-    const struct messaging_stats *s = messaging_stats(proxy_messaging(m->p));
-    const uint64_t *const redirect[] = {&s->redirect_302, &s->redirect_404, &s->redirect_timeouts,
-                                        &s->redirect_failures};
+    const struct messaging_stats *s = messaging_stats(m->src.msg);
+    const uint64_t *const redirect[] = {&s->redirect.moved, &s->redirect.not_found,
+                                        &s->redirect.timeouts, &s->redirect.failures};
     const uint64_t *const forwarded[] = {&s->responses_forwarded[0], &s->responses_forwarded[1],
                                          &s->responses_forwarded[2], &s->responses_forwarded[3],
                                          &s->responses_forwarded[4], &s->responses_forwarded[5]};
@@ -138,14 +139,14 @@ static void register_upstream(struct proxy_metrics *m)
              "Answers to INVITE queries to redirectd: 302, 404, none within 64*T1, other", "result",
              answers, redirect, 4);
     add(m, "pinhole_proxyd_relay_allocations_total", METRIC_COUNTER,
-        "Relay resources allocated by relayd (302 with SDP)", NULL, &s->relay_allocations);
+        "Relay resources allocated by relayd (302 with SDP)", NULL, &s->relay.allocations);
     add(m, "pinhole_proxyd_relay_releases_total", METRIC_COUNTER,
-        "BYEs sent to relayd to free a call's relay resources", NULL, &s->relay_releases);
+        "BYEs sent to relayd to free a call's relay resources", NULL, &s->relay.releases);
     add(m, "pinhole_proxyd_relay_failures_total", METRIC_COUNTER,
-        "Relay queries that failed on every relay tried", NULL, &s->relay_failures);
+        "Relay queries that failed on every relay tried", NULL, &s->relay.failures);
     add(m, "pinhole_proxyd_relay_release_failures_total", METRIC_COUNTER,
         "Release BYEs refused, unanswered or not sent (relayd frees on session_timeout)", NULL,
-        &s->relay_release_failures);
+        &s->relay.release_failures);
     add_each(m, "pinhole_proxyd_responses_forwarded_total",
              "Responses forwarded upstream through a transaction, by class", "class", classes,
              forwarded, 6);
@@ -157,14 +158,14 @@ static void register_upstream(struct proxy_metrics *m)
 static void status_fields(struct metrics_obj *o, void *arg)
 {
     struct proxy_metrics *m = arg;
-    const struct proxyd_conf *c = proxy_cfg(m->p);
-    const struct proxy_stats *s = proxy_stats(m->p);
+    const struct proxyd_conf *c = m->src.env->cfg;
+    const struct proxy_stats *s = &m->src.env->stats;
 
     refresh(m);
     metrics_obj_addr(o, "listen", &c->listen);
     metrics_obj_addr(o, "advertise", &c->advertise);
     metrics_obj_addr(o, "redirect", &c->redirect);
-    metrics_obj_bool(o, "draining", proxy_draining(m->p));
+    metrics_obj_bool(o, "draining", m->src.env->draining);
     metrics_obj_u64(o, "nat_clients", m->nat_clients);
     metrics_obj_u64(o, "calls", m->calls);
     metrics_obj_u64(o, "registrations_ok", s->registrations_ok);
@@ -196,7 +197,7 @@ static int list_clients(struct evbuffer *out, const struct metrics_query *q, voi
     static const char *const cols[] = {"aor",        "nat_address",       "via_socket",
                                        "expires_in", "keepalives_missed", NULL};
     struct proxy_metrics *m = arg;
-    const struct nat_table *nt = proxy_nat(m->p);
+    const struct nat_table *nt = m->src.env->nat;
     struct listing ls = {.now_ms = loop_now_ms(m->loop)};
 
     metrics_table_begin(&ls.t, out, q, "clients", cols, nat_table_count(nt));
@@ -210,8 +211,8 @@ int proxy_metrics_listen(struct proxy_metrics *m, const struct addr *stats)
     return metrics_http_serve(m->http, stats);
 }
 
-int proxy_metrics_new(struct proxy_metrics **out, struct loop *l, struct proxy *p,
-                      const struct addr *stats)
+int proxy_metrics_new(struct proxy_metrics **out, struct loop *l,
+                      const struct proxy_metrics_src *src, const struct addr *stats)
 {
     struct proxy_metrics *m = calloc(1, sizeof *m);
     int err;
@@ -219,7 +220,7 @@ int proxy_metrics_new(struct proxy_metrics **out, struct loop *l, struct proxy *
     if (!m)
         return -ENOMEM;
     m->loop = l;
-    m->p = p;
+    m->src = *src;
     err = metrics_new(&m->reg);
     if (!err)
         err = metrics_http_new(&m->http, l, m->reg, "proxyd");

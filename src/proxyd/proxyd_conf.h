@@ -8,9 +8,9 @@ enum keepalive_kind { KEEPALIVE_CRLF = 0, KEEPALIVE_OPTIONS = 1 };
 
 struct proxyd_conf {
     struct addr listen;
-    struct addr advertise;     /* in Via / Record-Route / Path (default listen) */
-    struct addr redirect;      /* redirectd */
-    struct addr_list relays;   /* relayd control addresses, tried in order */
+    struct addr advertise;   /* in Via / Record-Route / Path (default listen) */
+    struct addr redirect;    /* redirectd */
+    struct addr_list relays; /* relayd control addresses, tried in order */
     struct {
         int keepalive_interval; /* s; 0 = off */
         int keepalive;          /* enum keepalive_kind */

@@ -4,7 +4,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pinhole/log.h"
+#include "query.h"
+
+void redirect_client_init(struct redirect_client *rc, const struct proxy_env *env,
+                          struct redirect_stats *stats)
+{
+    rc->env = env;
+    rc->stats = stats;
+    rc->rl = (struct log_ratelimit){.interval_s = 10, .burst = 10};
+}
 
 /* Step 150c: the redirect address and port from the 302's first Contact;
  * only a numeric address is a next hop. */
@@ -28,7 +36,7 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
                                void *arg)
 {
     struct redirect_query *q = arg;
-    struct messaging *m = q->m;
+    struct redirect_client *rc = q->rc;
     struct addr next_hop;
     int status = resp ? sip_status(resp) : 0;
     (void)ct;
@@ -37,51 +45,42 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
     if (resp && status < 200)
         return;
     if (status == 302 && answer_next_hop(resp, &next_hop) == 0) {
-        m->stats.redirect_302++;
+        rc->stats->moved++;
         deliver(q, 302, &next_hop);
         return;
     }
     if (status == 404) {
-        m->stats.redirect_404++;
+        rc->stats->not_found++;
         deliver(q, 404, NULL);
         return;
     }
     if (resp)
-        m->stats.redirect_failures++;
+        rc->stats->failures++;
     else
-        m->stats.redirect_timeouts++;
-    if (log_ratelimit_allow(&m->rl))
+        rc->stats->timeouts++;
+    if (log_ratelimit_allow(&rc->rl))
         log_warn("redirect query: %s", !resp           ? "redirectd did not answer"
                                        : status == 302 ? "302 without a numeric Contact"
                                                        : "unexpected answer");
     deliver(q, 503, NULL);
 }
 
-int redirect_query_start(struct redirect_query *q, struct messaging *m, const osip_message_t *req,
-                         const struct transport *tp, redirect_query_cb cb, void *arg)
+int redirect_query_start(struct redirect_query *q, struct redirect_client *rc,
+                         const osip_message_t *req, const struct transport *tp,
+                         redirect_query_cb cb, void *arg)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
+    const struct proxyd_conf *cfg = rc->env->cfg;
     osip_message_t *query = NULL;
 
     memset(q, 0, sizeof *q);
-    q->m = m;
+    q->rc = rc;
     q->cb = cb;
     q->arg = arg;
-    int err = sip_clone(req, &query);
+    /* step 150a: the redirect server's address in the invite header 160 */
+    int err = query_build(&query, req, &cfg->redirect, &cfg->advertise);
     if (err)
         return err;
-    /* step 150a: the redirect server's address in the invite header 160 */
-    err = sip_request_uri_set(query, &cfg->redirect);
-    if (!err) /* our own one-hop request: the caller's hop budget is not its */
-        err = sip_header_set(query, "Max-Forwards", QUERY_MAX_FORWARDS);
-    if (!err)
-        err = sip_via_push(query, &cfg->advertise, NULL, NULL, 0);
-    if (err) {
-        sip_free(query);
-        return err;
-    }
-    return txn_client_send(proxy_txn(m->p), query, &cfg->redirect, tp, on_redirect_answer, q,
-                           &q->ct);
+    return txn_client_send(rc->env->txn, query, &cfg->redirect, tp, on_redirect_answer, q, &q->ct);
 }
 
 bool redirect_query_pending(const struct redirect_query *q)
@@ -91,7 +90,7 @@ bool redirect_query_pending(const struct redirect_query *q)
 
 void redirect_query_abort(struct redirect_query *q)
 {
-    if (q->ct && !q->m->closing)
+    if (q->ct && !q->rc->env->closing)
         txn_client_abandon(q->ct);
     q->ct = NULL;
     q->cb = NULL;

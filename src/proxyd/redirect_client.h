@@ -9,22 +9,44 @@
  * or 503 for anything else (silence for 64·T1 included, decision 12).
  *
  * Like relay_client, a query is embedded in its owner and keeps no pointer
- * to anything but the owner's callback argument. */
+ * to anything but the owner's callback argument and the client it belongs
+ * to (struct redirect_client: the env, the counters, a log rate limit),
+ * which outlives every query. */
 #ifndef PROXYD_REDIRECT_CLIENT_H
 #define PROXYD_REDIRECT_CLIENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "msg_ctx.h"
+#include "pinhole/log.h"
 #include "pinhole/sip.h"
 #include "pinhole/txn.h"
+#include "proxy_env.h"
+
+/* Counters for the metrics endpoint. Only ever incremented. */
+struct redirect_stats {
+    uint64_t moved;     /* 302 with a numeric Contact */
+    uint64_t not_found; /* 404 */
+    uint64_t timeouts;  /* redirectd silent for 64·T1 */
+    uint64_t failures;  /* other answers, or a 302 without a numeric Contact */
+};
+
+/* What every query of one owner shares; env and stats are borrowed. */
+struct redirect_client {
+    const struct proxy_env *env;
+    struct redirect_stats *stats;
+    struct log_ratelimit rl; /* lines redirectd's answers can trigger */
+};
 
 /* status: 302 (next_hop set), 404, or 503 (next_hop NULL). The callback
  * may abort or free the query's owner. */
 typedef void (*redirect_query_cb)(void *arg, int status, const struct addr *next_hop);
 
+void redirect_client_init(struct redirect_client *rc, const struct proxy_env *env,
+                          struct redirect_stats *stats);
+
 struct redirect_query {
-    struct messaging *m;
+    struct redirect_client *rc;
     struct txn_client *ct; /* NULL when idle */
     redirect_query_cb cb;
     void *arg;
@@ -32,8 +54,9 @@ struct redirect_query {
 
 /* Step 150a/b: sends the query built from req (not taken) through tp.
  * Returns 0 (cb comes later, never from inside this call) or -errno. */
-int redirect_query_start(struct redirect_query *q, struct messaging *m, const osip_message_t *req,
-                         const struct transport *tp, redirect_query_cb cb, void *arg);
+int redirect_query_start(struct redirect_query *q, struct redirect_client *rc,
+                         const osip_message_t *req, const struct transport *tp,
+                         redirect_query_cb cb, void *arg);
 bool redirect_query_pending(const struct redirect_query *q);
 /* No callback any more (the transaction still ACKs what comes). Safe on an
  * idle query. */

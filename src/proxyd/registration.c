@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nat_detect.h"
+#include "pinhole/dlist.h"
 #include "pinhole/log.h"
 #include "request.h"
 
@@ -18,7 +19,7 @@
 
 struct pending {
     struct registration *r;
-    struct pending *prev, *next;
+    struct dlist link;     /* in r->pending */
     struct txn_server *st; /* NULL once the phone's transaction is gone */
     struct addr src;       /* step 114: the NAT's address and port */
     struct transport tp;   /* the socket the REGISTER came in on */
@@ -30,18 +31,19 @@ struct pending {
 };
 
 struct registration {
-    struct proxy *p;
-    struct pending *pending; /* list head */
+    struct proxy_env *env;
+    struct dlist pending;
     size_t npending;
     struct log_ratelimit bad_rl; /* bad REGISTERs: a peer can send them at will */
 };
 
-int registration_new(struct registration **out, struct proxy *p)
+int registration_new(struct registration **out, struct proxy_env *env)
 {
     struct registration *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
-    r->p = p;
+    r->env = env;
+    dlist_init(&r->pending);
     r->bad_rl.interval_s = 10;
     r->bad_rl.burst = 5;
     *out = r;
@@ -51,14 +53,9 @@ int registration_new(struct registration **out, struct proxy *p)
 static void pending_free(struct pending *pd)
 {
     struct registration *r = pd->r;
-    if (pd->prev)
-        pd->prev->next = pd->next;
-    else
-        r->pending = pd->next;
-    if (pd->next)
-        pd->next->prev = pd->prev;
+    dlist_remove(&pd->link);
     r->npending--;
-    if (pd->st)
+    if (pd->st && !r->env->closing)
         txn_server_set_user(pd->st, NULL, NULL);
     osip_free(pd->contact);
     free(pd);
@@ -68,12 +65,8 @@ void registration_free(struct registration *r)
 {
     if (!r)
         return;
-    /* The layer is gone (txn_layer_free first): no transaction to detach. */
-    for (struct pending *pd = r->pending, *next; pd; pd = next) {
-        next = pd->next;
-        osip_free(pd->contact);
-        free(pd);
-    }
+    while (!dlist_empty(&r->pending))
+        pending_free(dlist_entry(r->pending.next, struct pending, link));
     free(r);
 }
 
@@ -84,23 +77,6 @@ size_t registration_pending(const struct registration *r)
 
 /* ---- checks ---- */
 
-/* RFC 3261 §25.1 user = unreserved / escaped / user-unreserved. Anything
- * else is refused so an ID can go into a URI we build (keepalive, unregister)
- * without escaping. */
-static bool aor_valid(const char *aor)
-{
-    size_t len = aor ? strnlen(aor, NAT_AOR_MAX + 1) : 0;
-    if (len == 0 || len > NAT_AOR_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)aor[i];
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && !strchr("-_.!~*'()&=+$,;?/%", c))
-            return false;
-    }
-    return true;
-}
-
 int registration_check(const osip_message_t *req, struct register_info *info)
 {
     char callid[256];
@@ -109,7 +85,9 @@ int registration_check(const osip_message_t *req, struct register_info *info)
 
     memset(info, 0, sizeof *info);
     info->aor = sip_to_user(req);
-    if (!aor_valid(info->aor))
+    /* §25.1 user characters only, so that the ID can go into the URIs we
+     * build ourselves (keepalive, unregister) without escaping */
+    if (!sip_user_valid(info->aor, NAT_AOR_MAX))
         return 400;
     if (sip_call_id(req, callid, sizeof callid) != 0 || sip_cseq(req, &cseq, &cseq_method) != 0)
         return 400;
@@ -197,13 +175,13 @@ static long granted_expires(const struct pending *pd, const osip_message_t *resp
  * redirect server does not know. */
 static void record_client(struct pending *pd, long granted)
 {
-    struct proxy *p = pd->r->p;
-    struct nat_table *nat = proxy_nat(p);
+    struct proxy_env *env = pd->r->env;
+    struct nat_table *nat = env->nat;
     char who[ADDR_STRLEN];
 
     if (granted == 0) {
         nat_table_remove(nat, pd->aor);
-        proxy_stats(p)->unregistrations++;
+        env->stats.unregistrations++;
         log_debug("registration: %s unregistered", pd->aor);
         return;
     }
@@ -212,7 +190,7 @@ static void record_client(struct pending *pd, long granted)
         log_debug("registration: %s registered for %lds (not NATed)", pd->aor, granted);
         return;
     }
-    uint64_t until = loop_now_ms(proxy_loop(p)) + (uint64_t)granted * 1000;
+    uint64_t until = loop_now_ms(env->loop) + (uint64_t)granted * 1000;
     int err = nat_table_put(nat, pd->aor, &pd->src, &pd->tp, until);
     addr_format(&pd->src, who, sizeof who);
     if (err)
@@ -265,8 +243,8 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
                                void *arg)
 {
     struct pending *pd = arg;
-    struct proxy *p = pd->r->p;
-    struct proxy_stats *stats = proxy_stats(p);
+    const struct proxy_env *env = pd->r->env;
+    struct proxy_stats *stats = &pd->r->env->stats;
     int status = resp ? sip_status(resp) : 408;
     (void)ct;
     (void)src;
@@ -274,7 +252,7 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
     if (status < 200)
         return; /* 100 Trying from redirectd: keep waiting */
     if (status < 300) {
-        long granted = granted_expires(pd, resp, proxy_cfg(p));
+        long granted = granted_expires(pd, resp, env->cfg);
         record_client(pd, granted);
         stats->registrations_ok++;
         if (pd->st)
@@ -319,10 +297,7 @@ static int pending_new(struct pending **out, struct registration *r, const osip_
     pd->nated = nated;
     pd->unregister = info->unregister;
     memcpy(pd->aor, info->aor, strlen(info->aor) + 1);
-    pd->next = r->pending;
-    if (r->pending)
-        r->pending->prev = pd;
-    r->pending = pd;
+    dlist_push(&r->pending, &pd->link);
     r->npending++;
     *out = pd;
     return 0;
@@ -330,7 +305,7 @@ static int pending_new(struct pending **out, struct registration *r, const osip_
 
 static void refuse(struct registration *r, struct txn_server *st, int status)
 {
-    struct proxy_stats *stats = proxy_stats(r->p);
+    struct proxy_stats *stats = &r->env->stats;
     stats->registrations_failed++;
     if (status == 400)
         stats->bad_requests++;
@@ -344,7 +319,7 @@ static void refuse(struct registration *r, struct txn_server *st, int status)
 static void forward(struct registration *r, struct txn_server *st, const osip_message_t *req,
                     const struct proxy_rx *rx, const struct register_info *info)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(r->p);
+    const struct proxyd_conf *cfg = r->env->cfg;
     osip_message_t *fwd = NULL;
     struct pending *pd = NULL;
 
@@ -366,8 +341,7 @@ static void forward(struct registration *r, struct txn_server *st, const osip_me
     txn_server_set_user(st, pd, on_phone_txn_end);
     /* Step 118, as a client transaction: retransmitted until redirectd
      * answers or 64·T1 passes (design decision 12). */
-    err =
-        txn_client_send(proxy_txn(r->p), fwd, &cfg->redirect, rx->tp, on_redirect_answer, pd, NULL);
+    err = txn_client_send(r->env->txn, fwd, &cfg->redirect, rx->tp, on_redirect_answer, pd, NULL);
     if (err) {
         log_warn("registration: cannot send to redirectd: error %d", err);
         pending_free(pd);
@@ -380,7 +354,7 @@ void registration_on_request(struct registration *r, struct txn_server *st,
 {
     struct register_info info;
 
-    if (proxy_draining(r->p)) {
+    if (r->env->draining) {
         refuse(r, st, 503);
         return;
     }
@@ -421,13 +395,13 @@ static int uri_of(char *buf, size_t len, const char *user, const struct addr *a)
 
 int registration_unregister(struct registration *r, const char *aor, const struct nat_binding *b)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(r->p);
+    const struct proxyd_conf *cfg = r->env->cfg;
     char ruri[REQUEST_URI_MAX], to[REQUEST_URI_MAX], contact[REQUEST_URI_MAX];
     char extra[REQUEST_URI_MAX + 64];
     osip_message_t *m = NULL;
     int err;
 
-    if (!aor_valid(aor))
+    if (!sip_user_valid(aor, NAT_AOR_MAX))
         return -EINVAL;
     err = uri_of(ruri, sizeof ruri, NULL, &cfg->redirect);
     if (!err)
@@ -447,6 +421,6 @@ int registration_unregister(struct registration *r, const char *aor, const struc
         sip_free(m);
         return err;
     }
-    return txn_client_send(proxy_txn(r->p), m, &cfg->redirect, &b->tp, on_unregister_answer, NULL,
+    return txn_client_send(r->env->txn, m, &cfg->redirect, &b->tp, on_unregister_answer, NULL,
                            NULL);
 }

@@ -18,14 +18,15 @@
 #include "nat_table.h"
 #include "pinhole/sip.h"
 #include "pinhole/txn.h"
-#include "proxy.h"
+#include "proxy_env.h"
 
 struct registration;
 
-/* Returns 0 or -ENOMEM. The registration module keeps p for its life. */
-int registration_new(struct registration **out, struct proxy *p);
-/* Frees the pending-registration contexts. Call after txn_layer_free (which
- * runs no callback), so no transaction still points at one. */
+/* Returns 0 or -ENOMEM. The module keeps env (borrowed) for its life. */
+int registration_new(struct registration **out, struct proxy_env *env);
+/* Frees the pending-registration contexts. Call after proxy_env_close (the
+ * transaction layer runs no callback when freed), so no transaction still
+ * points at one. */
 void registration_free(struct registration *r);
 /* Registrations sent to redirectd and not answered yet. */
 size_t registration_pending(const struct registration *r);

@@ -7,11 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pinhole/log.h"
+#include "nat_table.h"
+#include "query.h"
 
 /* The release BYE is built as text; bounded by its parts (two URIs, a
  * Call-ID of at most CALL_ID_MAX, a Via). */
 #define RELEASE_TEXT_MAX 2048
+
+void relay_client_init(struct relay_client *rc, const struct proxy_env *env,
+                       struct relay_stats *stats)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->env = env;
+    rc->stats = stats;
+    rc->rl = (struct log_ratelimit){.interval_s = 10, .burst = 10};
+}
 
 /* ---- decision 4: is an address a relay's? ---- */
 
@@ -26,12 +36,12 @@ static void seen_add(struct relay_seen *s, const char *addr)
         s->n++;
 }
 
-static bool is_relay_addr(const struct messaging *m, const char *addr)
+static bool is_relay_addr(const struct relay_client *rc, const char *addr)
 {
-    const struct addr_list *relays = &proxy_cfg(m->p)->relays;
+    const struct addr_list *relays = &rc->env->cfg->relays;
     char host[ADDR_STRLEN];
-    for (size_t i = 0; i < m->seen.n; i++)
-        if (strcmp(m->seen.addr[i], addr) == 0)
+    for (size_t i = 0; i < rc->seen.n; i++)
+        if (strcmp(rc->seen.addr[i], addr) == 0)
             return true;
     for (size_t i = 0; i < relays->n; i++)
         if (strcmp(addr_host_plain(&relays->v[i], host, sizeof host), addr) == 0)
@@ -49,7 +59,7 @@ static int parse_body_sdp(const osip_message_t *msg, struct sdp **out)
     return sdp_parse(out, body, len);
 }
 
-bool relay_sdp_is_relayed(const struct messaging *m, const osip_message_t *msg)
+bool relay_sdp_is_relayed(const struct relay_client *rc, const osip_message_t *msg)
 {
     struct sdp *s;
     struct sdp_media_info mi;
@@ -62,7 +72,7 @@ bool relay_sdp_is_relayed(const struct messaging *m, const osip_message_t *msg)
         if (mi.port == 0)
             continue; /* a disabled stream carries nothing to relay */
         live++;
-        relayed = mi.conn[0] && is_relay_addr(m, mi.conn);
+        relayed = mi.conn[0] && is_relay_addr(rc, mi.conn);
     }
     sdp_free(s);
     return relayed && live > 0;
@@ -141,36 +151,26 @@ static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const s
 /* Step 144b/148a: one attempt at one relay. */
 static int attempt(struct relay_query *q, const struct addr *relay)
 {
-    const struct proxyd_conf *cfg = proxy_cfg(q->m->p);
     osip_message_t *req = NULL;
-    int err = sip_clone(q->offer, &req);
+    int err = query_build(&req, q->offer, relay, &q->rc->env->cfg->advertise);
     if (err)
         return err;
-    err = sip_request_uri_set(req, relay);
-    if (!err) /* our own one-hop request: the caller's hop budget is not its */
-        err = sip_header_set(req, "Max-Forwards", QUERY_MAX_FORWARDS);
-    if (!err)
-        err = sip_via_push(req, &cfg->advertise, NULL, NULL, 0);
-    if (err) {
-        sip_free(req);
-        return err;
-    }
     /* txn_client_send frees req on error */
-    return txn_client_send(proxy_txn(q->m->p), req, relay, &q->tp, on_relay_answer, q, &q->ct);
+    return txn_client_send(q->rc->env->txn, req, relay, &q->tp, on_relay_answer, q, &q->ct);
 }
 
 /* Decision 12's failover: the next relay of the list that takes the
  * request. */
 static int try_next(struct relay_query *q)
 {
-    const struct addr_list *relays = &proxy_cfg(q->m->p)->relays;
+    const struct addr_list *relays = &q->rc->env->cfg->relays;
     if (addr_is_set(&q->only))
         return -EHOSTUNREACH; /* a re-query has one relay: the session's */
     while (q->next_relay < relays->n) {
         size_t i = q->next_relay++;
         if (attempt(q, &relays->v[i]) == 0)
             return 0;
-        q->m->stats.relay_failures++;
+        q->rc->stats->failures++;
     }
     return -EHOSTUNREACH;
 }
@@ -188,7 +188,7 @@ static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const s
                             void *arg)
 {
     struct relay_query *q = arg;
-    struct messaging *m = q->m;
+    struct relay_client *rc = q->rc;
     struct relay_res res;
     (void)src;
 
@@ -196,26 +196,26 @@ static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const s
         return;
     q->ct = NULL;
     if (resp && res_from_answer(resp, txn_client_destination(ct), &res) == 0) {
-        m->stats.relay_allocations++;
-        seen_add(&m->seen, res.media);
+        rc->stats->allocations++;
+        seen_add(&rc->seen, res.media);
         finish(q, &res);
         return;
     }
-    m->stats.relay_failures++;
+    rc->stats->failures++;
     char who[ADDR_STRLEN];
-    if (log_ratelimit_allow(&m->rl))
+    if (log_ratelimit_allow(&rc->rl))
         log_warn("relay %s: %s", addr_format(txn_client_destination(ct), who, sizeof who),
                  resp ? "refused the relay invite" : "did not answer");
     if (try_next(q) != 0)
         finish(q, NULL);
 }
 
-int relay_query_start(struct relay_query *q, struct messaging *m, const osip_message_t *req,
+int relay_query_start(struct relay_query *q, struct relay_client *rc, const osip_message_t *req,
                       const struct transport *tp, const struct addr *only, relay_query_cb cb,
                       void *arg)
 {
     memset(q, 0, sizeof *q);
-    q->m = m;
+    q->rc = rc;
     q->tp = *tp;
     q->cb = cb;
     q->arg = arg;
@@ -235,7 +235,7 @@ bool relay_query_pending(const struct relay_query *q)
 
 void relay_query_abort(struct relay_query *q)
 {
-    if (q->ct && !q->m->closing)
+    if (q->ct && !q->rc->env->closing)
         txn_client_abandon(q->ct);
     q->offer = NULL;
     q->ct = NULL;
@@ -244,40 +244,13 @@ void relay_query_abort(struct relay_query *q)
 
 /* ---- release (decision 9) ---- */
 
-/* Printable, no spaces: a Call-ID we can put back on a header line. */
-static bool call_id_printable(const char *s)
-{
-    size_t n = strnlen(s, CALL_ID_MAX + 1);
-    if (n == 0 || n > CALL_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return false;
-    return true;
-}
-
-/* RFC 3261 §25.1 user characters without escapes: anything else is left
- * out of the URI (relayd keys on the Call-ID, not the ID). */
-static bool user_plain(const char *u)
-{
-    size_t n = u ? strnlen(u, NAT_AOR_MAX + 1) : 0;
-    if (n == 0 || n > NAT_AOR_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)u[i];
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && !strchr("-_.!~*'()&=+$,;?/", c))
-            return false;
-    }
-    return true;
-}
-
 static int build_release(osip_message_t **out, const struct addr *self, const struct addr *relay,
                          const char *call_id, const char *user)
 {
     char text[RELEASE_TEXT_MAX], me[ADDR_STRLEN], rl[ADDR_STRLEN];
     char ftag[SIP_TAG_LEN], ttag[SIP_TAG_LEN], branch[SIP_BRANCH_LEN];
-    const char *u = user_plain(user) ? user : "";
+    /* relayd keys on the Call-ID: a user we could not write back is left out */
+    const char *u = sip_user_valid(user, NAT_AOR_MAX) ? user : "";
     const char *at = *u ? "@" : "";
     struct sip_parse_result res;
 
@@ -310,38 +283,38 @@ static int build_release(osip_message_t **out, const struct addr *self, const st
 static void on_release_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                               void *arg)
 {
-    struct messaging *m = arg;
+    struct relay_client *rc = arg;
     (void)ct;
     (void)src;
     if (resp && sip_status(resp) < 300)
         return; /* 1xx, or the 200 that frees the session */
-    m->stats.relay_release_failures++;
-    if (log_ratelimit_allow(&m->rl))
+    rc->stats->release_failures++;
+    if (log_ratelimit_allow(&rc->rl))
         log_info("relay release: %s (relayd's session_timeout will free it)",
                  resp ? "refused" : "no answer");
 }
 
-int relay_release(struct messaging *m, struct relay_res *res, const char *call_id, const char *user,
-                  const struct transport *tp)
+int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
+                  const char *user, const struct transport *tp)
 {
     osip_message_t *bye = NULL;
     if (!res->held || res->released)
         return 0;
     res->released = true; /* once, whatever happens to the datagram */
-    if (m->closing)
+    if (rc->env->closing)
         return 0;
-    if (!call_id_printable(call_id)) {
-        m->stats.relay_release_failures++;
+    if (!sip_call_id_valid(call_id, CALL_ID_MAX)) {
+        rc->stats->release_failures++;
         return -EINVAL;
     }
-    int err = build_release(&bye, &proxy_cfg(m->p)->advertise, &res->relay, call_id, user);
+    int err = build_release(&bye, &rc->env->cfg->advertise, &res->relay, call_id, user);
     if (!err)
-        err = txn_client_send(proxy_txn(m->p), bye, &res->relay, tp, on_release_answer, m, NULL);
+        err = txn_client_send(rc->env->txn, bye, &res->relay, tp, on_release_answer, rc, NULL);
     if (err) {
-        m->stats.relay_release_failures++;
+        rc->stats->release_failures++;
         log_warn("relay release for %s: error %d", call_id, err);
         return err;
     }
-    m->stats.relay_releases++;
+    rc->stats->releases++;
     return 0;
 }

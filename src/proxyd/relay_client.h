@@ -13,7 +13,9 @@
  *
  * Nothing here keeps a pointer to a call: a query reports to its owner's
  * callback, and the owner (a call, an in-dialog request) embeds the query
- * and aborts it when it dies. */
+ * and aborts it when it dies. What the queries share (the env, the
+ * counters, the relay media addresses seen) is a struct relay_client that
+ * outlives them all. */
 #ifndef PROXYD_RELAY_CLIENT_H
 #define PROXYD_RELAY_CLIENT_H
 
@@ -21,10 +23,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msg_ctx.h"
+#include "pinhole/log.h"
 #include "pinhole/sdp.h"
 #include "pinhole/sip.h"
 #include "pinhole/txn.h"
+#include "proxy_env.h"
+
+/* Decision 4: the media addresses relayd put in its 302s. An SDP whose c=
+ * is one of them (or a configured relay's host) is already relayed
+ * (step 152b). A handful covers every relayd of a deployment. */
+#define RELAY_SEEN_MAX 8
+#define RELAY_ADDR_MAX 64 /* an SDP c= address, IPv6 without brackets */
+
+struct relay_seen {
+    char addr[RELAY_SEEN_MAX][RELAY_ADDR_MAX];
+    size_t n;    /* filled slots */
+    size_t next; /* slot the next new address overwrites */
+};
+
+/* Counters for the metrics endpoint. Only ever incremented. */
+struct relay_stats {
+    uint64_t allocations;      /* 302 with SDP from relayd */
+    uint64_t releases;         /* BYEs sent to relayd */
+    uint64_t failures;         /* relay queries that failed (each relay tried) */
+    uint64_t release_failures; /* release BYEs refused, unanswered or unsent */
+};
+
+/* What every query and release shares; env and stats are borrowed. */
+struct relay_client {
+    const struct proxy_env *env;
+    struct relay_stats *stats;
+    struct relay_seen seen;
+    struct log_ratelimit rl; /* lines relayd's answers can trigger */
+};
+
+void relay_client_init(struct relay_client *rc, const struct proxy_env *env,
+                       struct relay_stats *stats);
 
 /* A relay resource: what relayd's 302 said (fig. 8b). */
 struct relay_res {
@@ -42,7 +76,7 @@ typedef void (*relay_query_cb)(void *arg, const struct relay_res *got);
 
 /* One relay query in flight; embedded in its owner, zeroed = idle. */
 struct relay_query {
-    struct messaging *m;
+    struct relay_client *rc;
     struct txn_client *ct;       /* the attempt in flight; NULL when idle */
     const osip_message_t *offer; /* what each attempt is built from (the owner's) */
     struct transport tp;
@@ -59,7 +93,7 @@ struct relay_query {
  * (the one that holds the call's session: a re-INVITE). Returns 0 (cb
  * comes later, never from inside this call), -EHOSTUNREACH (no relay
  * configured) or -errno. */
-int relay_query_start(struct relay_query *q, struct messaging *m, const osip_message_t *req,
+int relay_query_start(struct relay_query *q, struct relay_client *rc, const osip_message_t *req,
                       const struct transport *tp, const struct addr *only, relay_query_cb cb,
                       void *arg);
 bool relay_query_pending(const struct relay_query *q);
@@ -68,8 +102,8 @@ void relay_query_abort(struct relay_query *q);
 
 /* Sends the release BYE for res (once: marks it released). user is the
  * call's ID for the Request-URI (may be NULL). Returns 0 or -errno. */
-int relay_release(struct messaging *m, struct relay_res *res, const char *call_id, const char *user,
-                  const struct transport *tp);
+int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
+                  const char *user, const struct transport *tp);
 
 /* Steps 148/154/224: points m's SDP body at res. A message without an SDP
  * body is left alone (returns 0). Returns 0, -EINVAL (not SDP) or -ENOMEM. */
@@ -78,6 +112,6 @@ int relay_res_apply(const struct relay_res *res, osip_message_t *msg);
 /* Decision 4 / step 152b: the SDP body of msg already names a relay (every
  * c= of a live stream is a relay media address we have seen, or a
  * configured relay's host). False without SDP. */
-bool relay_sdp_is_relayed(const struct messaging *m, const osip_message_t *msg);
+bool relay_sdp_is_relayed(const struct relay_client *rc, const osip_message_t *msg);
 
 #endif

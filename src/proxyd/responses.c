@@ -23,7 +23,7 @@ static int rewrite_contact(osip_message_t *r, const struct addr *src, bool calle
 int responses_rewrite(struct messaging *m, osip_message_t *resp, const struct addr *src,
                       const struct relay_res *res, bool callee_nat)
 {
-    int err = sip_via_pop_self(resp, &proxy_cfg(m->p)->advertise); /* step 220 */
+    int err = sip_via_pop_self(resp, &m->env->cfg->advertise); /* step 220 */
     if (!err && sip_via_count(resp) < 1)
         err = -ENOENT;
     if (!err && res && res->held) {
@@ -137,21 +137,15 @@ void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, con
     }
 }
 
-/* Late answers to our own queries (a 302 retransmitted after timer D)
- * carry the caller's Via under ours: never forward those to the caller. */
-static bool from_our_servers(const struct messaging *m, const struct addr *src)
-{
-    const struct proxyd_conf *cfg = proxy_cfg(m->p);
-    return addr_equal(src, &cfg->redirect) || addr_list_match(&cfg->relays, src);
-}
-
 void responses_forward_stray(struct messaging *m, osip_message_t *resp, const struct addr *src,
                              const struct transport *tp)
 {
     char call_id[CALL_ID_MAX + 1];
     const struct call *c = NULL;
 
-    if (from_our_servers(m, src) || !is_invite_2xx(resp)) {
+    /* Late answers to our own queries (a 302 retransmitted after timer D)
+     * carry the caller's Via under ours: never forward those to the caller. */
+    if (proxy_env_trusted(m->env, src) || !is_invite_2xx(resp)) {
         m->stats.stray_dropped++;
         return;
     }

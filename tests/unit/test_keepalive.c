@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intake.h"
 #include "keepalive.h"
 #include "nat_table.h"
 #include "pinhole/sip.h"
-#include "proxy.h"
+#include "proxy_env.h"
+#include "registration.h"
 
 #define PROXY "203.0.113.11:5060"
 #define REDIRECT "203.0.113.20:5060"
@@ -24,8 +26,18 @@ struct ctx {
     struct addr relay;
     struct fake_wire wire, wire2;
     struct transport tp, tp2;
-    struct proxy *p;
+    struct proxy_env env;
+    struct registration *reg;
+    struct keepalive *ka;
+    struct intake in; /* the answers to our OPTIONS come in here */
 };
+
+/* What proxyd wires keepalive's drop to: redirectd forgets the client. */
+static void on_dropped(void *arg, const char *aor, const struct nat_binding *b)
+{
+    struct ctx *c = arg;
+    assert_int_equal(registration_unregister(c->reg, aor, b), 0);
+}
 
 static int setup(void **state)
 {
@@ -44,7 +56,10 @@ static int setup(void **state)
     fake_wire_transport(&c->wire, &c->tp, PROXY);
     fake_wire_transport(&c->wire2, &c->tp2, "203.0.113.11:5062");
     struct txn_timers tm = {.t1_ms = T1_MS, .t2_ms = 8 * T1_MS, .t4_ms = 10 * T1_MS};
-    assert_int_equal(proxy_new(&c->p, c->loop, &c->cfg, &c->tp, &tm), 0);
+    assert_int_equal(proxy_env_open(&c->env, c->loop, &c->cfg, &tm), 0);
+    assert_int_equal(registration_new(&c->reg, &c->env), 0);
+    assert_int_equal(keepalive_new(&c->ka, &c->env, false, on_dropped, c), 0);
+    intake_init(&c->in, &c->env, &(struct intake_handlers){0});
     *state = c;
     return 0;
 }
@@ -52,7 +67,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    proxy_free(c->p);
+    proxy_env_close(&c->env);
+    keepalive_free(c->ka);
+    registration_free(c->reg);
     fake_wire_clear(&c->wire);
     fake_wire_clear(&c->wire2);
     loop_free(c->loop);
@@ -63,7 +80,7 @@ static int teardown(void **state)
 static void add_client(struct ctx *c, const char *aor, const char *nat, const struct transport *tp)
 {
     struct addr a = test_addr(nat);
-    assert_int_equal(nat_table_put(proxy_nat(c->p), aor, &a, tp, 0), 0);
+    assert_int_equal(nat_table_put(c->env.nat, aor, &a, tp, 0), 0);
 }
 
 static void add_clients(struct ctx *c, int n)
@@ -83,7 +100,7 @@ static void expect_spread(struct ctx *c, int n, int ticks, size_t max_per_tick, 
     int *got = calloc((size_t)n, sizeof *got);
     assert_non_null(got);
     for (int t = 0; t < ticks; t++) {
-        keepalive_tick(proxy_keepalive(c->p));
+        keepalive_tick(c->ka);
         if (c->wire.n > max_per_tick)
             fail_msg("tick %d sent %zu keepalives (max %zu): a burst", t, c->wire.n, max_per_tick);
         for (size_t i = 0; i < c->wire.n; i++) {
@@ -110,7 +127,7 @@ static void one_crlf_per_client_per_interval(void **state)
     /* 10 clients, 1 s, 100 ms ticks: one ping per tick */
     expect_spread(c, 10, 10, 1, 1);
     expect_spread(c, 10, 10, 1, 1);
-    assert_int_equal(proxy_stats(c->p)->keepalives_sent, 20);
+    assert_int_equal(c->env.stats.keepalives_sent, 20);
 }
 
 static void pings_are_spread_not_burst(void **state)
@@ -135,11 +152,11 @@ static void nothing_when_off_or_empty(void **state)
 {
     struct ctx *c = *state;
     for (int t = 0; t < 50; t++)
-        keepalive_tick(proxy_keepalive(c->p)); /* on, but nobody to ping */
+        keepalive_tick(c->ka); /* on, but nobody to ping */
     add_clients(c, 5);
     c->cfg.nat.keepalive_interval = 0;
     for (int t = 0; t < 50; t++)
-        keepalive_tick(proxy_keepalive(c->p));
+        keepalive_tick(c->ka);
     assert_int_equal(c->wire.n, 0);
 }
 
@@ -151,7 +168,7 @@ static void each_keepalive_leaves_from_the_clients_own_socket(void **state)
     add_client(c, "a", "198.51.100.1:40000", &c->tp);
     add_client(c, "b", "198.51.100.2:40001", &c->tp2);
     for (int t = 0; t < 10; t++)
-        keepalive_tick(proxy_keepalive(c->p));
+        keepalive_tick(c->ka);
     assert_int_equal(c->wire.n, 1);
     assert_int_equal(c->wire2.n, 1);
     assert_true(addr_equal(&c->wire.pkt[0].to, &a));
@@ -172,7 +189,7 @@ static osip_message_t *parse_pkt(const struct fake_wire *w, size_t i)
 static osip_message_t *next_options(struct ctx *c)
 {
     for (int t = 0; t < 10 && c->wire.n == 0; t++)
-        keepalive_tick(proxy_keepalive(c->p));
+        keepalive_tick(c->ka);
     assert_int_equal(c->wire.n, 1);
     osip_message_t *m = parse_pkt(&c->wire, 0);
     fake_wire_clear(&c->wire);
@@ -187,7 +204,7 @@ static void answer(struct ctx *c, const osip_message_t *req, int status, const c
     struct addr src = test_addr(from);
     assert_int_equal(sip_response_new(&resp, req, status, "ph"), 0);
     assert_int_equal(sip_serialize(resp, &buf, &len), 0);
-    proxy_receive(c->p, &c->tp, &src, buf, len);
+    intake_receive(&c->in, &c->tp, &src, buf, len);
     osip_free(buf);
     sip_free(resp);
 }
@@ -228,12 +245,12 @@ static void options_keepalive_is_a_request_to_the_nat_address(void **state)
     assert_true(v.has_rport);
 
     /* any answer proves the path: a 405 resets the count too */
-    assert_int_equal(nat_table_lookup(proxy_nat(c->p), "16", &b), 0);
-    assert_int_equal(nat_table_keepalive_result(proxy_nat(c->p), "16", b.id, false), 1);
+    assert_int_equal(nat_table_lookup(c->env.nat, "16", &b), 0);
+    assert_int_equal(nat_table_keepalive_result(c->env.nat, "16", b.id, false), 1);
     answer(c, opt, 405, "198.51.100.28:40312");
-    assert_int_equal(nat_table_lookup(proxy_nat(c->p), "16", &b), 0);
+    assert_int_equal(nat_table_lookup(c->env.nat, "16", &b), 0);
     assert_int_equal(b.missed, 0);
-    assert_int_equal(proxy_stats(c->p)->keepalive_failures, 0);
+    assert_int_equal(c->env.stats.keepalive_failures, 0);
     sip_free(opt);
 }
 
@@ -249,9 +266,9 @@ static void three_unanswered_options_drop_and_unregister(void **state)
         sip_free(next_options(c));
     /* all three time out (64·T1) while retransmitted */
     run_for(c, 64 * T1_MS + 200);
-    assert_int_equal(nat_table_lookup(proxy_nat(c->p), "16", &b), -ENOENT);
-    assert_int_equal(proxy_stats(c->p)->keepalive_failures, 3);
-    assert_int_equal(proxy_stats(c->p)->nat_clients_dropped, 1);
+    assert_int_equal(nat_table_lookup(c->env.nat, "16", &b), -ENOENT);
+    assert_int_equal(c->env.stats.keepalive_failures, 3);
+    assert_int_equal(c->env.stats.nat_clients_dropped, 1);
 
     /* the unregister went to redirectd, naming the channel we had registered */
     struct addr rd = test_addr(REDIRECT);
@@ -284,9 +301,9 @@ static void two_misses_then_an_answer_keeps_the_client(void **state)
     osip_message_t *third = next_options(c);
     answer(c, third, 200, "198.51.100.28:40312"); /* the newest one answered */
     run_for(c, 64 * T1_MS + 200);                 /* the first two time out */
-    assert_int_equal(nat_table_lookup(proxy_nat(c->p), "16", &b), 0);
+    assert_int_equal(nat_table_lookup(c->env.nat, "16", &b), 0);
     assert_int_equal(b.missed, 2);
-    assert_int_equal(proxy_stats(c->p)->nat_clients_dropped, 0);
+    assert_int_equal(c->env.stats.nat_clients_dropped, 0);
     sip_free(third);
 }
 

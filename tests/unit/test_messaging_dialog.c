@@ -160,7 +160,7 @@ static void bye_is_routed_and_its_200_releases_the_relay(void **state)
     mh_answer_status(h, RELAY, release, 200);
     mh_expect_quiet(h);
     assert_int_equal(messaging_calls(h->m), 0); /* freed at once */
-    assert_int_equal(messaging_stats(h->m)->relay_releases, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.releases, 1);
     sip_free(release);
     sip_free(bye);
 }

@@ -54,7 +54,7 @@ struct mh {
     struct fake_wire nat_wire; /* the same socket as NAT clients' REGISTERs saw it */
     struct transport tp, nat_tp;
     struct proxy *p;
-    struct messaging *m;
+    const struct messaging *m;
 };
 
 static inline struct mh *mh_new(const char *self, size_t nrelays)
@@ -116,7 +116,7 @@ static inline void mh_nat_client(struct mh *h, const char *aor, const char *nat)
 {
     struct addr a = test_addr(nat);
     uint64_t until = loop_now_ms(h->loop) + 3600 * 1000;
-    assert_int_equal(nat_table_put(proxy_nat(h->p), aor, &a, &h->nat_tp, until), 0);
+    assert_int_equal(nat_table_put(proxy_env(h->p)->nat, aor, &a, &h->nat_tp, until), 0);
 }
 
 /* ---- injecting ---- */

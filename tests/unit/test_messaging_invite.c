@@ -15,8 +15,8 @@ static void fig5a_becomes_8a_7a_then_5b(void **state)
     const struct messaging_stats *s = messaging_stats(h->m);
     assert_int_equal(s->invites, 1);
     assert_int_equal(s->invites_forwarded, 1);
-    assert_int_equal(s->relay_allocations, 1);
-    assert_int_equal(s->redirect_302, 1);
+    assert_int_equal(s->relay.allocations, 1);
+    assert_int_equal(s->redirect.moved, 1);
     assert_int_equal(messaging_calls(h->m), 1);
 }
 
@@ -58,7 +58,7 @@ static void fig5b_at_proxy_13_becomes_5c(void **state)
     osip_message_t *fwd = mh_take_request(h, CLIENT14, "INVITE");
     mh_assert_golden(fwd, "patent/fig5c_invite.sip");
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->relay_allocations, 0);
+    assert_int_equal(messaging_stats(h->m)->relay.allocations, 0);
     sip_free(fwd);
     sip_free(q);
 }

@@ -30,7 +30,7 @@ static void fig5e_to_nat_client_gets_relay_then_5f(void **state)
     osip_message_t *fwd = mh_take_from(&h->nat_wire, NAT28);
     mh_assert_golden(fwd, "messaging/fig5f_invite.sip");
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->relay_allocations, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.allocations, 1);
     sip_free(fwd);
     sip_free(rq);
     sip_free(q);
@@ -53,7 +53,7 @@ static void fig2c_5b_to_nat_client_becomes_5g_without_relay(void **state)
     osip_message_t *fwd = mh_take_from(&h->nat_wire, NAT30);
     mh_assert_golden(fwd, "messaging/fig5g_invite.sip");
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->relay_allocations, 0);
+    assert_int_equal(messaging_stats(h->m)->relay.allocations, 0);
     sip_free(fwd);
     sip_free(q);
 }

@@ -45,10 +45,10 @@ static void redirect_404_is_404_and_releases_the_relay(void **state)
     mh_answer_status(h, RELAY, bye, 200);
     mh_expect_quiet(h);
     const struct messaging_stats *s = messaging_stats(h->m);
-    assert_int_equal(s->redirect_404, 1);
+    assert_int_equal(s->redirect.not_found, 1);
     assert_int_equal(s->invites_not_found, 1);
-    assert_int_equal(s->relay_releases, 1);
-    assert_int_equal(s->relay_release_failures, 0);
+    assert_int_equal(s->relay.releases, 1);
+    assert_int_equal(s->relay.release_failures, 0);
     mh_assert_no_calls(h);
     sip_free(bye);
     sip_free(q);
@@ -89,7 +89,7 @@ static void redirect_timeout_is_503(void **state)
     mh_expect_status(h, P11, 503, "INVITE");
     assert_true(mh_count_to(&h->wire, REDIRECT) >= 5); /* timer A */
     fake_wire_clear(&h->wire);
-    assert_int_equal(messaging_stats(h->m)->redirect_timeouts, 1);
+    assert_int_equal(messaging_stats(h->m)->redirect.timeouts, 1);
     mh_assert_no_calls(h);
 }
 
@@ -102,7 +102,7 @@ static void redirect_error_is_503(void **state)
     answer_query(h, q, 500);
     mh_expect_status(h, P11, 503, "INVITE");
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->redirect_failures, 1);
+    assert_int_equal(messaging_stats(h->m)->redirect.failures, 1);
     sip_free(q);
 }
 

@@ -64,8 +64,8 @@ static void relay_timeout_moves_to_the_next_relay(void **state)
     mh_expect_request(h, RELAY_B, "ACK");
     expect_forward_with_ports(h, 40000, 40002);
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->relay_failures, 1);
-    assert_int_equal(messaging_stats(h->m)->relay_allocations, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.failures, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.allocations, 1);
     sip_free(rq2);
     sip_free(rq);
 }
@@ -111,7 +111,7 @@ static void all_relays_failing_is_503(void **state)
     mh_expect_status(h, NAT28, 503, "INVITE");
     mh_expect_quiet(h);
     assert_int_equal(messaging_stats(h->m)->invites_unavailable, 1);
-    assert_int_equal(messaging_stats(h->m)->relay_releases, 0);
+    assert_int_equal(messaging_stats(h->m)->relay.releases, 0);
     mh_assert_no_calls(h);
     sip_free(rq2);
     sip_free(rq);
@@ -164,8 +164,8 @@ static void release_goes_to_the_allocating_relay(void **state)
     /* relayd never answers it: counted, no retry beyond the transaction */
     fake_wire_clear(&h->wire);
     mh_assert_no_calls(h);
-    assert_int_equal(messaging_stats(h->m)->relay_releases, 1);
-    assert_int_equal(messaging_stats(h->m)->relay_release_failures, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.releases, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.release_failures, 1);
     sip_free(bye);
     sip_free(fwd);
     sip_free(rq2);

@@ -208,7 +208,7 @@ static void busy_is_relayed_acked_and_releases_the_relay(void **state)
     assert_string_equal(id, "c0ffee-2a@192.168.1.10");
     mh_answer_status(h, RELAY, bye, 200);
     mh_expect_quiet(h);
-    assert_int_equal(messaging_stats(h->m)->relay_releases, 1);
+    assert_int_equal(messaging_stats(h->m)->relay.releases, 1);
     assert_int_equal(messaging_stats(h->m)->responses_forwarded[3], 1);
 
     /* the caller's ACK for the 486 is absorbed hop by hop, not forwarded */

@@ -246,3 +246,41 @@ int sip_ack_for(osip_message_t **out, const osip_message_t *req, const osip_mess
     *out = a;
     return 0;
 }
+
+/* RFC 3261 9.1: the Request-URI, Call-ID, To, From, Route and CSeq number
+ * of the INVITE, its top Via only (same branch, so the next hop matches it
+ * to the INVITE's transaction), method CANCEL. */
+static int fill_cancel(osip_message_t *c, const osip_message_t *inv)
+{
+    c->sip_method = osip_strdup("CANCEL");
+    if (!c->sip_method || osip_uri_clone(inv->req_uri, &c->req_uri) != 0 ||
+        copy_vias(c, inv, 1) != 0 || osip_from_clone(inv->from, &c->from) != 0 ||
+        osip_to_clone(inv->to, &c->to) != 0 || osip_call_id_clone(inv->call_id, &c->call_id) != 0 ||
+        copy_routes(c, inv) != 0 || osip_cseq_init(&c->cseq) != 0)
+        return -ENOMEM;
+    c->cseq->number = osip_strdup(inv->cseq->number);
+    c->cseq->method = osip_strdup("CANCEL");
+    if (!c->cseq->number || !c->cseq->method ||
+        osip_message_set_header(c, "Max-Forwards", "70") != 0)
+        return -ENOMEM;
+    return osip_message_set_content_length(c, "0") == 0 ? 0 : -ENOMEM;
+}
+
+int sip_cancel_for(osip_message_t **out, const osip_message_t *inv)
+{
+    osip_message_t *c = NULL;
+
+    *out = NULL;
+    if (!inv || !sip_method_is(inv, "INVITE") || !has_dialog_headers(inv) || !inv->req_uri ||
+        osip_list_size(&inv->vias) < 1)
+        return -EINVAL;
+    int rc = start_message(&c);
+    if (rc == 0)
+        rc = fill_cancel(c, inv);
+    if (rc != 0) {
+        sip_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}

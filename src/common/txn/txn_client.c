@@ -341,6 +341,19 @@ out:
     return err;
 }
 
+int txn_client_cancel(struct txn_client *inv)
+{
+    osip_message_t *cancel = NULL;
+    if (!inv->req)
+        return -EALREADY; /* the final came: nothing left to cancel */
+    int err = sip_cancel_for(&cancel, inv->req);
+    if (err)
+        return err;
+    /* §9.1: a transaction of its own, to where the INVITE went; its 200 is
+     * hop by hop and wanted by nobody */
+    return txn_client_send(inv->tl, cancel, &inv->dst, &inv->tp, NULL, NULL, NULL);
+}
+
 void txn_client_abandon(struct txn_client *ct)
 {
     if (ct)

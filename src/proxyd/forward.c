@@ -1,0 +1,35 @@
+/* forward: the copy every routed request starts from. */
+#include "forward.h"
+
+#include <errno.h>
+
+static void pop_our_route(const struct proxy_env *env, osip_message_t *copy)
+{
+    if (sip_route_pop_self(copy, &env->cfg->advertise) != 1)
+        (void)sip_route_pop_self(copy, &env->cfg->listen);
+}
+
+int forward_copy(const struct proxy_env *env, const osip_message_t *req, const struct addr *src,
+                 bool nated, osip_message_t **out)
+{
+    osip_message_t *copy = NULL;
+
+    *out = NULL;
+    int err = sip_clone(req, &copy);
+    if (err)
+        return err;
+    pop_our_route(env, copy);
+    int mf = sip_max_forwards_decrement(copy);
+    err = mf < 0 ? mf : 0;
+    if (!err && nated && sip_contact_count(copy) > 0) {
+        err = sip_contact_set(copy, src);
+        if (err && err != -ENOMEM)
+            err = -EINVAL; /* "*" or no SIP URI: nothing a NATed phone can be reached on */
+    }
+    if (err) {
+        sip_free(copy);
+        return err == -ELOOP || err == -ENOMEM ? err : -EINVAL;
+    }
+    *out = copy;
+    return 0;
+}

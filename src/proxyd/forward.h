@@ -1,0 +1,22 @@
+/* forward: proxyd's copy of a request it routes on (RFC 3261 §16.6 steps
+ * 1-3; the patent's steps 134-144), one recipe for the INVITE of figure 4a
+ * and for every in-dialog request. */
+#ifndef PROXYD_FORWARD_H
+#define PROXYD_FORWARD_H
+
+#include <stdbool.h>
+
+#include "pinhole/addr.h"
+#include "pinhole/sip.h"
+#include "proxy_env.h"
+
+/* Clones req, pops our own Route (a phone with an outbound proxy puts us
+ * there: not for the next hop to see), decrements Max-Forwards and, for a
+ * NATed sender, points the Contact at src, the packet's source (step 144;
+ * received/rport are already on its Via). *out is the caller's (sip_free).
+ * Returns 0, -ELOOP (Max-Forwards was 0: 483), -EINVAL (Max-Forwards or a
+ * NATed sender's Contact unusable: 400) or -ENOMEM. */
+int forward_copy(const struct proxy_env *env, const osip_message_t *req, const struct addr *src,
+                 bool nated, osip_message_t **out);
+
+#endif

@@ -317,6 +317,66 @@ static void branches_and_tags(void **state)
     sip_branch_new(small, 0);
 }
 
+/* RFC 3261 9.1: the CANCEL of an INVITE we sent. */
+static void cancel_for_the_invite_we_sent(void **state)
+{
+    osip_message_t *cancel;
+    struct sip_via_info vi;
+    struct addr a, first = test_addr("192.0.2.10:5060");
+    uint32_t num;
+    const char *meth;
+    char cid[64];
+    (void)state;
+    static const char inv[] = "INVITE sip:bob@10.1.1.9 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKours\r\n"
+                              "Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKtheirs\r\n"
+                              "Route: <sip:192.0.2.10:5060;lr>\r\nRoute: <sip:192.0.2.11;lr>\r\n"
+                              "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+                              "Call-ID: cc@1\r\nCSeq: 9 INVITE\r\nMax-Forwards: 12\r\n"
+                              "Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n";
+    struct sip_parse_result res;
+    osip_message_t *req;
+    assert_int_equal(sip_parse(&req, inv, strlen(inv), &res), 0);
+    assert_int_equal(sip_cancel_for(&cancel, req), 0);
+    char *text = sip_wire(cancel);
+    osip_message_t *peer = sip_text(text);
+    assert_memory_equal(text, "CANCEL sip:bob@10.1.1.9 SIP/2.0\r\n", 33);
+    assert_null(strstr(text, "Content-Type"));
+    assert_non_null(strstr(text, "Content-Length: 0\r\n\r\n"));
+    assert_string_equal(sip_header_get(peer, "Max-Forwards"), "70");
+    /* only our Via, with the INVITE's branch: the next hop matches it */
+    assert_int_equal(sip_via_count(peer), 1);
+    assert_int_equal(sip_via_get(peer, 0, &vi), 0);
+    assert_string_equal(vi.branch, "z9hG4bKours");
+    assert_int_equal(sip_cseq(peer, &num, &meth), 0);
+    assert_int_equal(num, 9);
+    assert_string_equal(meth, "CANCEL");
+    assert_int_equal(sip_call_id(peer, cid, sizeof cid), 0);
+    assert_string_equal(cid, "cc@1");
+    assert_string_equal(sip_from_tag(peer), "1");
+    assert_null(sip_to_tag(peer));
+    assert_int_equal(sip_route_top(peer, &a), 0);
+    assert_true(addr_equal(&a, &first));
+    osip_free(text);
+    sip_free(peer);
+    sip_free(cancel);
+    sip_free(req);
+}
+
+static void cancel_only_for_an_invite(void **state)
+{
+    osip_message_t *cancel = (osip_message_t *)1;
+    (void)state;
+    osip_message_t *bye = sip_fixture("sip/bye_routed.sip");
+    osip_message_t *ok = sip_fixture("sip/response_200.sip");
+    assert_int_equal(sip_cancel_for(&cancel, bye), -EINVAL);
+    assert_null(cancel);
+    assert_int_equal(sip_cancel_for(&cancel, ok), -EINVAL);
+    assert_int_equal(sip_cancel_for(&cancel, NULL), -EINVAL);
+    sip_free(bye);
+    sip_free(ok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +388,8 @@ int main(void)
         cmocka_unit_test(ack_for_a_failed_invite),
         cmocka_unit_test(ack_keeps_the_route_set),
         cmocka_unit_test(ack_only_for_non_2xx_to_invite),
+        cmocka_unit_test(cancel_for_the_invite_we_sent),
+        cmocka_unit_test(cancel_only_for_an_invite),
         cmocka_unit_test(branches_and_tags),
     };
     return cmocka_run_group_tests(tests, sip_test_setup, NULL);

@@ -447,6 +447,32 @@ static void test_layer_free_is_silent(void **state)
     assert_int_equal(c->calls, 1);
 }
 
+/* RFC 3261 9.1: a CANCEL for an INVITE still waiting goes where it went,
+ * in a transaction of its own; once the final came there is nothing to
+ * cancel. */
+static void test_cancel_follows_the_invite(void **state)
+{
+    struct ctx *c = *state;
+    struct txn_client *inv = send_req(c, "txn/client_invite.sip", BRANCH);
+    assert_int_equal(respond_invite(c, 180), 0);
+    size_t before = c->tw.w.n;
+    assert_int_equal(txn_client_cancel(inv), 0);
+    assert_int_equal(c->tw.w.n, before + 1);
+    assert_true(addr_equal(&c->tw.w.pkt[before].to, &c->dst));
+    osip_message_t *m = sip_text(c->tw.w.pkt[before].buf);
+    struct sip_via_info v;
+    assert_string_equal(sip_method(m), "CANCEL");
+    assert_int_equal(sip_via_get(m, 0, &v), 0);
+    assert_string_equal(v.branch, BRANCH);
+    sip_free(m);
+    assert_int_equal(layer_stats(c->tl).clients, 2);
+    /* the CANCEL's 200 ends its own transaction; the INVITE's 487 its */
+    assert_int_equal(respond(c, 200, BRANCH, "314", "CANCEL"), 0);
+    assert_int_equal(respond_invite(c, 487), 0);
+    assert_int_equal(c->statuses[1], 487);
+    assert_int_equal(txn_client_cancel(inv), -EALREADY);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -466,6 +492,7 @@ int main(void)
         T(test_via_push_branch_keys_the_transaction),
         T(test_ack_is_sent_statelessly),
         T(test_layer_free_is_silent),
+        T(test_cancel_follows_the_invite),
     };
 #undef T
     if (sip_init() != 0)

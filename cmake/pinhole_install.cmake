@@ -23,7 +23,11 @@ foreach(d proxyd redirectd relayd)
   if(EXISTS "$ENV{DESTDIR}${confdir}/${d}.conf")
     message(STATUS "Kept (exists): $ENV{DESTDIR}${confdir}/${d}.conf")
   else()
-    file(INSTALL "${PINHOLE_SRC}/conf/${d}.conf" DESTINATION "${confdir}"
+    # proxyd.conf names conf/users for `make run`; installed, it is ours.
+    file(READ "${PINHOLE_SRC}/conf/${d}.conf" text)
+    string(REPLACE "\"conf/users\"" "\"${confdir}/users\"" text "${text}")
+    file(WRITE "${PINHOLE_BUILD}/conf/${d}.conf" "${text}")
+    file(INSTALL "${PINHOLE_BUILD}/conf/${d}.conf" DESTINATION "${confdir}"
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   endif()
 
@@ -36,3 +40,11 @@ foreach(d proxyd redirectd relayd)
   file(INSTALL "${staged}" DESTINATION "${unitdir}"
        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endforeach()
+
+# The subscribers' HA1s: not for the world to read.
+if(EXISTS "$ENV{DESTDIR}${confdir}/users")
+  message(STATUS "Kept (exists): $ENV{DESTDIR}${confdir}/users")
+else()
+  file(INSTALL "${PINHOLE_SRC}/conf/users" DESTINATION "${confdir}"
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+endif()

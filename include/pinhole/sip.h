@@ -78,6 +78,7 @@ const char *sip_to_tag(const osip_message_t *m);
 const char *sip_from_tag(const osip_message_t *m);
 /* User part of the To URI (the AOR's ID) or the Request-URI; NULL if none. */
 const char *sip_to_user(const osip_message_t *m);
+const char *sip_from_user(const osip_message_t *m);
 const char *sip_request_uri_user(const osip_message_t *m);
 /* Request-URI scheme is sip or sips. */
 bool sip_request_uri_is_sip(const osip_message_t *m);
@@ -170,6 +171,10 @@ int sip_max_forwards_decrement(osip_message_t *m);
 const char *sip_header_get(const osip_message_t *m, const char *name);
 /* Removes every header named `name`, then adds one with `value`. Remove
  * returns 0 whether or not the header was there. */
+/* Adds one more header line name: value (validated like sip_header_set),
+ * keeping those already there; for the names osip keeps in lists of their
+ * own too (WWW-Authenticate, Proxy-Authenticate). 0, -EINVAL or -ENOMEM. */
+int sip_header_add(osip_message_t *m, const char *name, const char *value);
 int sip_header_set(osip_message_t *m, const char *name, const char *value);
 int sip_header_remove(osip_message_t *m, const char *name);
 
@@ -188,6 +193,35 @@ bool sip_body_is_sdp(const osip_message_t *m);
 bool sip_user_valid(const char *user, size_t max);
 /* A Call-ID of 1..max visible ASCII characters (RFC 3261 §25.1 word). */
 bool sip_call_id_valid(const char *call_id, size_t max);
+
+/* ---- authentication (RFC 3261 §22) ---- */
+
+#define SIP_CRED_FIELD_MAX 256
+
+/* One set of Digest credentials, unquoted (quoted-pairs resolved). The
+ * optional fields (algorithm, cnonce, nc, qop) are "" when absent. */
+struct sip_credentials {
+    char user[SIP_CRED_FIELD_MAX + 1];
+    char realm[SIP_CRED_FIELD_MAX + 1];
+    char nonce[SIP_CRED_FIELD_MAX + 1];
+    char uri[SIP_CRED_FIELD_MAX + 1];
+    char response[SIP_CRED_FIELD_MAX + 1];
+    char algorithm[32];
+    char cnonce[SIP_CRED_FIELD_MAX + 1];
+    char nc[16];
+    char qop[16];
+};
+
+/* The Digest credentials for realm in the Authorization headers (proxy:
+ * Proxy-Authorization) of m, copied into *out. Only the first 8 headers
+ * are looked at. Returns 0, -ENOENT (none for realm) or -EINVAL (a field
+ * missing, unterminated or longer than SIP_CRED_FIELD_MAX, or more than 8
+ * headers and none of the first for realm). */
+int sip_credentials_find(const osip_message_t *m, bool proxy, const char *realm,
+                         struct sip_credentials *out);
+/* Removes every credential for realm (RFC 3261 §22.3: a proxy consumes
+ * the ones addressed to it before forwarding). */
+void sip_credentials_remove(osip_message_t *m, bool proxy, const char *realm);
 
 /* ---- building ---- */
 

@@ -4,8 +4,10 @@
  *   pinholectl [-s HOST:PORT] [-n LIMIT] [-o OFFSET] [-j] COMMAND
  *     status    the daemon's /status (any daemon)
  *     clients   proxyd's NAT client table
+ *     bans      the source IPs proxyd's auth has banned
  *     bindings  redirectd's bindings (AOR → channel, serving proxy)
  *     sessions  relayd's sessions, one line per stream channel
+ *   pinholectl user add USER [--realm R] [--file F]   (ctl_user.h)
  *
  * Without -s each command asks the stats address docs/operations.md
  * suggests for its daemon. Exit status: 0, 1 (no answer or an error from
@@ -19,6 +21,7 @@
 
 #include "ctl_fetch.h"
 #include "ctl_print.h"
+#include "ctl_user.h"
 #include "pinhole/json.h"
 
 struct command {
@@ -28,9 +31,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"status", "/status", "127.0.0.1:9060"},
-    {"clients", "/clients", "127.0.0.1:9060"},
-    {"bindings", "/bindings", "127.0.0.1:9070"},
+    {"status", "/status", "127.0.0.1:9060"},     {"clients", "/clients", "127.0.0.1:9060"},
+    {"bans", "/bans", "127.0.0.1:9060"},         {"bindings", "/bindings", "127.0.0.1:9070"},
     {"sessions", "/sessions", "127.0.0.1:9080"},
 };
 
@@ -40,10 +42,12 @@ static int usage(void)
             "usage: pinholectl [-s HOST:PORT] [-n LIMIT] [-o OFFSET] [-j] COMMAND\n"
             "  status    daemon, version, uptime and its counters (any daemon)\n"
             "  clients   proxyd's NAT client table      (default -s 127.0.0.1:9060)\n"
+            "  bans      source IPs proxyd's auth banned (default -s 127.0.0.1:9060)\n"
             "  bindings  redirectd's bindings           (default -s 127.0.0.1:9070)\n"
             "  sessions  relayd's sessions per channel  (default -s 127.0.0.1:9080)\n"
             "  -s  the daemon's `stats` address   -n  rows to list (1..10000, default 1000)\n"
-            "  -o  rows to skip                   -j  print the JSON as received\n");
+            "  -o  rows to skip                   -j  print the JSON as received\n"
+            "usage: pinholectl user add USER [--realm REALM] [--file FILE]  (password on stdin)\n");
     return 2;
 }
 
@@ -92,6 +96,8 @@ int main(int argc, char **argv)
     struct ctl_reply r;
     int opt;
 
+    if (argc >= 2 && strcmp(argv[1], "user") == 0)
+        return ctl_user_main(argc - 1, argv + 1);
     while ((opt = getopt(argc, argv, "s:n:o:jh")) != -1) {
         switch (opt) {
         case 's':

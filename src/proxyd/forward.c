@@ -19,6 +19,8 @@ int forward_copy(const struct proxy_env *env, const osip_message_t *req, const s
     if (err)
         return err;
     pop_our_route(env, copy);
+    if (env->cfg->auth.realm) /* RFC 3261 §22.3: ours to consume, not to pass on */
+        sip_credentials_remove(copy, true, env->cfg->auth.realm);
     int mf = sip_max_forwards_decrement(copy);
     err = mf < 0 ? mf : 0;
     if (!err && nated && sip_contact_count(copy) > 0) {

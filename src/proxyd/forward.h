@@ -11,7 +11,8 @@
 #include "proxy_env.h"
 
 /* Clones req, pops our own Route (a phone with an outbound proxy puts us
- * there: not for the next hop to see), decrements Max-Forwards and, for a
+ * there: not for the next hop to see), drops the Proxy-Authorization for
+ * our realm (auth.realm; RFC 3261 §22.3), decrements Max-Forwards and, for a
  * NATed sender, points the Contact at src, the packet's source (step 144;
  * received/rport are already on its Via). *out is the caller's (sip_free).
  * Returns 0, -ELOOP (Max-Forwards was 0: 483), -EINVAL (Max-Forwards or a

@@ -38,8 +38,10 @@ static int proxyd_start(struct loop *l, const void *cfg, void **state)
     if (!err)
         err = proxy_open(&d->p, l, c);
     if (!err) {
-        const struct proxy_metrics_src src = {
-            .env = proxy_env(d->p), .msg = proxy_messaging(d->p), .flood = proxy_flood(d->p)};
+        const struct proxy_metrics_src src = {.env = proxy_env(d->p),
+                                              .msg = proxy_messaging(d->p),
+                                              .flood = proxy_flood(d->p),
+                                              .auth = proxy_auth_slot(d->p)};
         err = proxy_metrics_new(&d->metrics, l, &src, &c->stats);
     }
     if (err) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "flood.h"
 #include "intake.h"
 #include "keepalive.h"
@@ -30,6 +31,7 @@ struct proxy {
     struct keepalive *ka;
     struct messaging *msg;
     struct flood *flood;
+    struct auth *auth;         /* NULL without an auth section */
     struct timer *drain_check; /* while draining: stop once nothing is in flight */
 };
 
@@ -51,6 +53,11 @@ const struct messaging *proxy_messaging(const struct proxy *p)
 struct proxy_stats *proxy_stats(struct proxy *p)
 {
     return &p->env.stats;
+}
+
+const struct auth *const *proxy_auth_slot(const struct proxy *p)
+{
+    return (const struct auth *const *)&p->auth;
 }
 
 const struct flood *proxy_flood(const struct proxy *p)
@@ -115,6 +122,22 @@ static void on_client_dropped(void *arg, const char *aor, const struct nat_bindi
         log_notice("keepalive: %s at %s stopped answering, dropped and unregistered", aor, who);
 }
 
+/* With an auth section: the module and its users; without: a warning at
+ * every start, as anyone can then register any user. */
+static int start_auth(struct proxy *p)
+{
+    char err[512];
+    if (!p->env.cfg->auth.realm) {
+        log_warn("auth: no auth section: anyone can register and call as any user "
+                 "(docs/operations.md, \"Subscribers\")");
+        return 0;
+    }
+    int rc = auth_new(&p->auth, &p->env, err, sizeof err);
+    if (rc)
+        log_error("%s", err);
+    return rc;
+}
+
 int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
               const struct transport *tp, const struct txn_timers *timers)
 {
@@ -140,6 +163,8 @@ int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
         err = messaging_new(&p->msg, &p->env);
     if (!err)
         err = flood_new(&p->flood, FLOOD_RATE, FLOOD_BURST);
+    if (!err)
+        err = start_auth(p);
     if (err) {
         proxy_free(p);
         return err;
@@ -160,6 +185,7 @@ void proxy_free(struct proxy *p)
     messaging_free(p->msg);
     keepalive_free(p->ka);
     flood_free(p->flood);
+    auth_free(p->auth);
     udp_sock_close(p->sock);
     free(p);
 }
@@ -268,6 +294,8 @@ static void dispatch(void *arg, struct txn_server *st, const osip_message_t *req
                      const struct proxy_rx *rx)
 {
     struct proxy *p = arg;
+    if (p->auth && auth_required(p->auth, req, rx) && !auth_check(p->auth, st, req, rx))
+        return; /* challenged, or 403 */
     if (messaging_handles(req)) {
         messaging_on_request(p->msg, st, req, rx);
         return;
@@ -301,14 +329,35 @@ static void on_stray_response(void *arg, osip_message_t *resp, const struct addr
 void proxy_receive(struct proxy *p, const struct transport *tp, const struct addr *src,
                    const char *buf, size_t len)
 {
-    /* Before any parsing: a flood costs a hash and a compare per datagram.
-     * The redirect server and the relays are ours: never rate-limited. */
-    if (!proxy_env_trusted(&p->env, src) && !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
+    /* Before any parsing: a banned source or a flood costs a hash and a
+     * compare per datagram. The redirect server, the relays and the peers
+     * are ours or vouched for: never rate-limited. */
+    if (p->auth && auth_banned(p->auth, src))
+        return;
+    if (!proxy_env_trusted(&p->env, src) && !addr_list_match(&p->env.cfg->peers, src) &&
+        !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
         return;
     intake_receive(&p->intake, tp, src, buf, len);
 }
 
 /* ---- reload, drain ---- */
+
+/* The users file is re-read; a section added or removed starts or stops
+ * authentication. A users file that does not parse refuses the reload. */
+static int reload_auth(struct proxy *p)
+{
+    char err[512];
+    if (!p->env.cfg->auth.realm) {
+        if (p->auth)
+            log_warn("auth: section removed: anyone can register and call as any user");
+        auth_free(p->auth);
+        p->auth = NULL;
+        return 0;
+    }
+    if (!p->auth)
+        return start_auth(p);
+    return auth_reload(p->auth, err, sizeof err);
+}
 
 int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
 {
@@ -319,7 +368,13 @@ int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
                   addr_format(&cfg->listen, now, sizeof now));
         return -EINVAL;
     }
+    const struct proxyd_conf *old = p->env.cfg;
     p->env.cfg = cfg;
+    int err = reload_auth(p);
+    if (err) {
+        p->env.cfg = old; /* the daemon keeps the old config, and so do we */
+        return err;
+    }
     keepalive_reconfigure(p->ka);
     return 0;
 }

@@ -25,6 +25,7 @@
 struct proxy;
 struct messaging;
 struct flood;
+struct auth;
 
 /* timers NULL = RFC 3261 defaults. The proxy sends through tp (copied) and
  * keeps cfg until proxy_reload hands it a new one. Returns 0 or -errno. */
@@ -57,6 +58,9 @@ int proxy_drain(struct proxy *p);
 struct proxy_env *proxy_env(struct proxy *p);
 const struct messaging *proxy_messaging(const struct proxy *p);
 const struct flood *proxy_flood(const struct proxy *p);
+/* Where the auth module is: *slot is NULL without an auth section, and
+ * proxy_reload may change it (read it anew each time). */
+const struct auth *const *proxy_auth_slot(const struct proxy *p);
 struct proxy_stats *proxy_stats(struct proxy *p);
 /* The flood limiter's drop count (kept there, read for metrics). */
 uint64_t proxy_flood_drops(const struct proxy *p);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "flood.h"
 #include "messaging.h"
 #include "nat_table.h"
@@ -21,6 +22,9 @@ struct proxy_metrics {
     struct metrics_http *http;
     struct txn_stats txn; /* refreshed per scrape */
     uint64_t nat_clients, calls, flood_drops;
+    /* copied per scrape: a reload may replace the auth module */
+    struct auth_stats auth;
+    uint64_t auth_users, bans_active;
 };
 
 static void refresh(void *arg)
@@ -31,6 +35,14 @@ static void refresh(void *arg)
     m->nat_clients = nat_table_count(m->src.env->nat);
     m->calls = messaging_calls(m->src.msg);
     m->flood_drops = flood_drops(m->src.flood);
+    const struct auth *a = m->src.auth ? *m->src.auth : NULL;
+    if (a) {
+        m->auth = *auth_stats(a);
+        m->auth_users = auth_users(a);
+        m->bans_active = auth_bans_active(a);
+    } else {
+        m->auth_users = m->bans_active = 0;
+    }
 }
 
 /* One series; labels NULL or {"k", "v", NULL}. */
@@ -97,6 +109,37 @@ static void register_registrations(struct proxy_metrics *m)
         "Keepalives sent to NAT clients (CRLF datagrams or OPTIONS)", NULL, &s->keepalives_sent);
     add(m, "pinhole_proxyd_keepalive_failures_total", METRIC_COUNTER,
         "OPTIONS keepalives left unanswered", NULL, &s->keepalive_failures);
+}
+
+static void register_auth(struct proxy_metrics *m)
+{
+    static const char *const reasons[AUTH_FAIL_COUNT] = {"malformed", "nonce", "replay",
+                                                         "unknown_user", "wrong_password"};
+    const struct auth_stats *s = &m->auth;
+    const uint64_t *const fails[AUTH_FAIL_COUNT] = {
+        &s->failed[AUTH_FAIL_MALFORMED], &s->failed[AUTH_FAIL_NONCE], &s->failed[AUTH_FAIL_REPLAY],
+        &s->failed[AUTH_FAIL_USER], &s->failed[AUTH_FAIL_PASSWORD]};
+
+    add(m, "pinhole_proxyd_auth_challenges_total", METRIC_COUNTER,
+        "401/407 digest challenges sent (stale ones included)", NULL, &s->challenges);
+    add(m, "pinhole_proxyd_auth_stale_challenges_total", METRIC_COUNTER,
+        "Challenges with stale=true: right password, nonce older than nonce_lifetime", NULL,
+        &s->stale);
+    add(m, "pinhole_proxyd_auth_ok_total", METRIC_COUNTER, "Requests authenticated", NULL, &s->ok);
+    add_each(m, "pinhole_proxyd_auth_failures_total",
+             "Failed authentications by reason (all answered alike, with a fresh challenge)",
+             "reason", reasons, fails, AUTH_FAIL_COUNT);
+    add(m, "pinhole_proxyd_auth_forbidden_total", METRIC_COUNTER,
+        "Requests answered 403: authenticated as another user than the one they speak for", NULL,
+        &s->forbidden);
+    add(m, "pinhole_proxyd_auth_bans_total", METRIC_COUNTER,
+        "Source IPs banned after max_failures failed authentications", NULL, &s->bans);
+    add(m, "pinhole_proxyd_auth_bans_active", METRIC_GAUGE, "Source IPs banned now", NULL,
+        &m->bans_active);
+    add(m, "pinhole_proxyd_auth_banned_drops_total", METRIC_COUNTER,
+        "Datagrams from banned IPs dropped unparsed and unanswered", NULL, &s->banned_drops);
+    add(m, "pinhole_proxyd_auth_users", METRIC_GAUGE, "Lines of the users file loaded", NULL,
+        &m->auth_users);
 }
 
 static void register_invites(struct proxy_metrics *m)
@@ -206,6 +249,35 @@ static int list_clients(struct evbuffer *out, const struct metrics_query *q, voi
     return 0;
 }
 
+struct ban_listing {
+    struct metrics_table t;
+};
+
+static void list_ban(const char *ip, uint64_t seconds_left, uint32_t failures, void *arg)
+{
+    struct ban_listing *ls = arg;
+    if (!metrics_table_row(&ls->t))
+        return;
+    metrics_table_str(&ls->t, ip);
+    metrics_table_u64(&ls->t, seconds_left);
+    metrics_table_u64(&ls->t, failures);
+}
+
+/* /bans: the source IPs auth has banned (empty without auth). */
+static int list_bans(struct evbuffer *out, const struct metrics_query *q, void *arg)
+{
+    static const char *const cols[] = {"ip", "expires_in", "failures", NULL};
+    struct proxy_metrics *m = arg;
+    const struct auth *a = m->src.auth ? *m->src.auth : NULL;
+    struct ban_listing ls;
+
+    metrics_table_begin(&ls.t, out, q, "bans", cols, a ? auth_bans_active(a) : 0);
+    if (a)
+        auth_foreach_ban(a, list_ban, &ls);
+    metrics_table_end(&ls.t);
+    return 0;
+}
+
 int proxy_metrics_listen(struct proxy_metrics *m, const struct addr *stats)
 {
     return metrics_http_serve(m->http, stats);
@@ -230,10 +302,13 @@ int proxy_metrics_new(struct proxy_metrics **out, struct loop *l,
         register_registrations(m);
         register_invites(m);
         register_upstream(m);
+        register_auth(m);
         err = metrics_error(m->reg);
     }
     if (!err)
         err = metrics_http_route(m->http, "/clients", list_clients, m);
+    if (!err)
+        err = metrics_http_route(m->http, "/bans", list_bans, m);
     if (!err) {
         metrics_http_status(m->http, status_fields, m);
         err = proxy_metrics_listen(m, stats);

@@ -16,12 +16,14 @@
 struct proxy_metrics;
 struct messaging;
 struct flood;
+struct auth;
 
 /* What the endpoint reads (borrowed). */
 struct proxy_metrics_src {
     const struct proxy_env *env; /* counters, config, transactions, NAT table */
     const struct messaging *msg;
     const struct flood *flood;
+    const struct auth *const *auth; /* *auth NULL without auth; may change on reload */
 };
 
 /* Registers every series and route, and listens on `stats` when it is set

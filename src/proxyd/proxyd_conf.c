@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "pinhole/digest.h"
 
 #define K(field) offsetof(struct proxyd_conf, field)
 
@@ -24,6 +27,27 @@ const struct conf_key proxyd_conf_keys[] = {
      "cap on the registration lifetime of NATed clients (s)"},
     {"nat.private_contact_is_nat", CONF_BOOL, K(nat.private_contact_is_nat), "true", false, 0, 0,
      NULL, "treat a private-range Contact as NATed even when source = Via"},
+    {"auth.realm", CONF_STRING, K(auth.realm), NULL, false, 0, 0, NULL,
+     "digest realm; with it every out-of-dialog request from outside `peers` is challenged "
+     "(unset: no authentication)"},
+    {"auth.users", CONF_STRING, K(auth.users), NULL, false, 0, 0, NULL,
+     "subscriber file: USER REALM ALGORITHM HA1 per line, re-read on SIGHUP"},
+    {"auth.secret", CONF_STRING, K(auth.secret), NULL, false, 0, 0, NULL,
+     "HMAC key of the nonces; proxies sharing it accept each other's nonces (unset: random "
+     "per start)"},
+    {"auth.algorithms", CONF_STRING, K(auth.algorithms), "SHA-512-256, SHA-256, MD5", false, 0, 0,
+     NULL,
+     "digest algorithms each challenge offers, one header each, in this order (RFC 8760: "
+     "strongest first; a phone that reads only the first header may need MD5 alone)"},
+    {"auth.nonce_lifetime", CONF_INT, K(auth.nonce_lifetime), "300", false, 10, 86400, NULL,
+     "seconds a nonce is good for; an older one gets a new challenge with stale=true"},
+    {"auth.max_failures", CONF_INT, K(auth.max_failures), "10", false, 1, 1000000, NULL,
+     "failed authentications from one source IP within ban_seconds before it is banned"},
+    {"auth.ban_seconds", CONF_INT, K(auth.ban_seconds), "600", false, 1, 86400, NULL,
+     "how long a banned source IP is dropped unanswered (and the failure-counting window)"},
+    {"peers", CONF_ADDR_LIST, K(peers), NULL, false, 0, 0, NULL,
+     "other proxies, gateways, trunks (\"IP\" or \"IP:port\"): trusted without auth, exempt "
+     "from source limits"},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,
@@ -31,11 +55,48 @@ const struct conf_key proxyd_conf_keys[] = {
 };
 const size_t proxyd_conf_nkeys = sizeof proxyd_conf_keys / sizeof proxyd_conf_keys[0];
 
+/* auth.algorithms: one to three distinct names, separated by commas or
+ * spaces. */
+static int check_algorithms(const char *list, char *err, size_t errlen)
+{
+    char buf[128], *save = NULL;
+    unsigned seen = 0;
+    if (!list || strlen(list) >= sizeof buf)
+        goto bad;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *p = strtok_r(buf, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+        enum digest_alg a;
+        if (digest_alg_from_name(p, &a) != 0 || (seen & (1u << a)))
+            goto bad;
+        seen |= 1u << a;
+    }
+    if (seen)
+        return 0;
+bad:
+    snprintf(err, errlen, "auth.algorithms: a list of distinct SHA-512-256, SHA-256, MD5");
+    return -EINVAL;
+}
+
 int proxyd_conf_finish(void *cfg, char *err, size_t errlen)
 {
     struct proxyd_conf *c = cfg;
     if (!addr_is_set(&c->advertise))
         c->advertise = c->listen;
+    if (c->auth.realm &&
+        (!*c->auth.realm || strlen(c->auth.realm) > 128 || strpbrk(c->auth.realm, "\"\\\r\n"))) {
+        snprintf(err, errlen, "auth.realm: 1 to 128 characters, no quote or backslash");
+        return -EINVAL;
+    }
+    if (check_algorithms(c->auth.algorithms, err, errlen) != 0)
+        return -EINVAL;
+    if (c->auth.realm && !c->auth.users) {
+        snprintf(err, errlen, "auth.users: the subscriber file is needed with auth.realm");
+        return -EINVAL;
+    }
+    if (c->auth.secret && strlen(c->auth.secret) < 16) {
+        snprintf(err, errlen, "auth.secret: at least 16 characters");
+        return -EINVAL;
+    }
     if (c->relays.n == 0) {
         snprintf(err, errlen, "relays: at least one relayd address is needed");
         return -EINVAL;

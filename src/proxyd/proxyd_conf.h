@@ -17,6 +17,16 @@ struct proxyd_conf {
         int max_expires;        /* cap on Expires for NATed clients */
         bool private_contact_is_nat;
     } nat;
+    struct {
+        char *realm;      /* NULL: no auth section, nobody is challenged */
+        char *users;      /* the subscriber file (users.h) */
+        char *secret;     /* HMAC key of the nonces; NULL: random per start */
+        char *algorithms; /* offered, in order: "SHA-512-256, SHA-256, MD5" */
+        int nonce_lifetime;
+        int max_failures;
+        int ban_seconds;
+    } auth;
+    struct addr_list peers; /* other proxies, gateways: trusted without auth */
     struct addr stats;
     enum log_level log_level;
 };

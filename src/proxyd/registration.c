@@ -138,6 +138,8 @@ int registration_build_redirect(osip_message_t **out, const osip_message_t *req,
         if (err)
             goto out;
     }
+    if (cfg->auth.realm) /* the credentials were for us, not for redirectd */
+        sip_credentials_remove(m, false, cfg->auth.realm);
     err = sip_request_uri_set(m, &cfg->redirect);
     if (!err)
         err = sip_path_push(m, &cfg->advertise); /* decision 3: we serve this client */

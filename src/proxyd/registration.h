@@ -53,7 +53,8 @@ int registration_check(const osip_message_t *req, struct register_info *info);
  * REGISTER `req` (received/rport already set) and the packet source `src`.
  * NATed: Contact host:port := src, Expires := min(asked or max_expires,
  * max_expires). Always: Request-URI := cfg->redirect, Path: <sip:advertise;lr>,
- * Max-Forwards decremented, our Via on top with `branch` (NULL: fresh).
+ * Max-Forwards decremented, the Authorization for auth.realm dropped, our
+ * Via on top with `branch` (NULL: fresh).
  * *out is owned by the caller. Returns 0, -ELOOP (Max-Forwards was 0: 483),
  * -EINVAL or -ENOMEM. */
 int registration_build_redirect(osip_message_t **out, const osip_message_t *req,

@@ -25,8 +25,15 @@ check "cmake --install --prefix /usr with DESTDIR succeeds" install_to /usr "$R"
 for b in $DAEMONS pinholectl; do
     check "sbin/$b installed and executable" test -x "$R/usr/sbin/$b"
 done
+# The installed proxyd.conf names the installed users file, not conf/users.
+sed 's|"conf/users"|"/etc/pinhole/users"|' "$SRC_DIR/conf/proxyd.conf" >"$WORK/proxyd.conf.want"
+check "/etc/pinhole/proxyd.conf names /etc/pinhole/users" \
+    cmp -s "$WORK/proxyd.conf.want" "$R/etc/pinhole/proxyd.conf"
+check "/etc/pinhole/users installed" cmp -s "$SRC_DIR/conf/users" "$R/etc/pinhole/users"
+check "/etc/pinhole/users is not world-readable" test "$(stat -c %a "$R/etc/pinhole/users")" = 640
 for d in $DAEMONS; do
-    check "/etc/pinhole/$d.conf installed" cmp -s "$SRC_DIR/conf/$d.conf" "$R/etc/pinhole/$d.conf"
+    [ "$d" = proxyd ] ||
+        check "/etc/pinhole/$d.conf installed" cmp -s "$SRC_DIR/conf/$d.conf" "$R/etc/pinhole/$d.conf"
     check "the installed $d.conf passes $d -t" "$R/usr/sbin/$d" -t -c "$R/etc/pinhole/$d.conf"
     unit=$R/usr/lib/systemd/system/pinhole-$d.service
     check "pinhole-$d.service installed" test -f "$unit"

@@ -170,6 +170,15 @@ int sip_header_set(osip_message_t *m, const char *name, const char *value)
     return osip_message_set_header(m, name, value) == 0 ? 0 : -ENOMEM;
 }
 
+int sip_header_add(osip_message_t *m, const char *name, const char *value)
+{
+    if (!m || !name || !sip_is_token(name) || !value || !value_safe(value))
+        return -EINVAL;
+    /* osip files a known header (WWW-Authenticate, ...) in its own list */
+    int rc = osip_message_set_header(m, name, value);
+    return rc == 0 ? 0 : rc == OSIP_NOMEM ? -ENOMEM : -EINVAL;
+}
+
 int sip_max_forwards_decrement(osip_message_t *m)
 {
     unsigned long v;

@@ -75,6 +75,11 @@ const char *sip_to_user(const osip_message_t *m)
     return (m && m->to && m->to->url) ? m->to->url->username : NULL;
 }
 
+const char *sip_from_user(const osip_message_t *m)
+{
+    return (m && m->from && m->from->url) ? m->from->url->username : NULL;
+}
+
 const char *sip_request_uri_user(const osip_message_t *m)
 {
     return (m && m->req_uri) ? m->req_uri->username : NULL;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pinhole/loop.h"
 #include "pinhole/sip.h"
@@ -277,12 +278,26 @@ static int set_reason(osip_message_t *resp, const char *reason)
     return 0;
 }
 
+/* A name given again (one challenge per algorithm), or one osip keeps in a
+ * list of its own (WWW-Authenticate), is added; any other replaces what
+ * the response had. */
+static bool named_before(const char *const *headers, size_t i)
+{
+    for (size_t j = 0; j < i; j += 2)
+        if (strcasecmp(headers[j], headers[i]) == 0)
+            return true;
+    return false;
+}
+
 static int set_headers(osip_message_t *resp, const char *const *headers)
 {
     for (size_t i = 0; headers && headers[i]; i += 2) {
         if (!headers[i + 1])
             return -EINVAL;
-        int err = sip_header_set(resp, headers[i], headers[i + 1]);
+        int err = named_before(headers, i) ? sip_header_add(resp, headers[i], headers[i + 1])
+                                           : sip_header_set(resp, headers[i], headers[i + 1]);
+        if (err == -EINVAL && !named_before(headers, i))
+            err = sip_header_add(resp, headers[i], headers[i + 1]);
         if (err)
             return err;
     }

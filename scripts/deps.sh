@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS="build-essential cmake pkg-config libosip2-dev libevent-dev libconfig-dev libmimalloc-dev libssl-dev"
-TEST_PKGS="libcmocka-dev sip-tester iproute2 nftables tshark valgrind procps python3 systemd man-db baresip-core"
+TEST_PKGS="libcmocka-dev sip-tester sipvicious iproute2 nftables tshark valgrind procps python3 systemd man-db baresip-core"
 
 want="$BUILD_PKGS"
 case "${1:-}" in

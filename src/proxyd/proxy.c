@@ -332,10 +332,10 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
     /* Before any parsing: a banned source or a flood costs a hash and a
      * compare per datagram. The redirect server, the relays and the peers
      * are ours or vouched for: never rate-limited. */
-    if (p->auth && auth_banned(p->auth, src))
+    bool ours = proxy_env_trusted(&p->env, src) || addr_list_match(&p->env.cfg->peers, src);
+    if (!ours && p->auth && auth_banned(p->auth, src))
         return;
-    if (!proxy_env_trusted(&p->env, src) && !addr_list_match(&p->env.cfg->peers, src) &&
-        !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
+    if (!ours && !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
         return;
     intake_receive(&p->intake, tp, src, buf, len);
 }

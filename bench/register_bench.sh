@@ -14,17 +14,27 @@
 # instances (one UDP socket each) to stay under it. (SIPp's socket-per-call
 # mode, -t un, saturates SIPp's own CPU at about 3000 calls/s here.)
 #
+# Two modes in one run (issue #14), each on freshly started daemons:
+#   plain  proxyd without an auth section: one round trip per registration
+#   auth   proxyd with digest authentication (auth.algorithms = "MD5", the
+#          one SIPp computes): REGISTER, 401, REGISTER with credentials
+#          (each phone its own user, from USERS generated users), 200 --
+#          two round trips through proxyd, one to redirectd
 # For each rate it prints the rate asked and achieved, failed calls, SIPp
-# retransmissions, the mean response time, and the CPU use of proxyd and
-# redirectd; then the highest rate with zero failures. Loopback only,
-# bounded (under 2 minutes); every process it starts is killed on exit.
-# Environment: RATES (default "1000 2000 4000 6000 8000"), STEP_S (default 4).
+# retransmissions, the mean response time (the last REGISTER's), and the
+# CPU use of proxyd and redirectd; then the highest rate with zero
+# failures per mode, and auth/plain. Loopback only, bounded (under 4
+# minutes); every process it starts is killed on exit.
+# Environment: RATES (default "1000 2000 4000 6000 8000 10000 12000"),
+# STEP_S (default 4), MODES (default "plain auth").
 set -euo pipefail
 
 BUILD=${1:?usage: bench/register_bench.sh BUILD_DIR}
 RATES=${RATES:-"1000 2000 4000 6000 8000 10000 12000"}
 PER_SOURCE=1500 # calls/s per SIPp instance: under proxyd's FLOOD_RATE of 2000
 STEP_S=${STEP_S:-4}
+MODES=${MODES:-"plain auth"}
+USERS=60000
 HZ=$(getconf CLK_TCK)
 
 for tool in sipp taskset python3; do
@@ -39,7 +49,7 @@ WORK=$(mktemp -d /tmp/register-bench.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -57,13 +67,34 @@ proxies = [ "127.0.0.1:$P" ];
 max_expires = 7200;
 log_level = "warn";
 CONF
-cat >"$WORK/proxyd.conf" <<CONF
+write_proxyd_conf() { # mode
+    cat >"$WORK/proxyd.conf" <<CONF
 listen = "127.0.0.1:$P";
 redirect = "127.0.0.1:$R";
 relays = [ "127.0.0.1:9" ];
 nat = { keepalive_interval = 20; max_expires = 120; };
 log_level = "warn";
 CONF
+    [ "$1" = auth ] && cat >>"$WORK/proxyd.conf" <<CONF
+auth = { realm = "bench.test"; users = "$WORK/users"; algorithms = "MD5";
+         secret = "register bench secret"; max_failures = 1000000; };
+CONF
+    return 0
+}
+# USERS subscribers: the users file (MD5) and SIPp's injection file.
+python3 - "$WORK" "$USERS" <<'PY'
+import hashlib, sys
+work, n = sys.argv[1], int(sys.argv[2])
+with open(work + "/users", "w") as u, open(work + "/phones.csv", "w") as c:
+    c.write("SEQUENTIAL\n")
+    for i in range(n):
+        user, pw = "u%d" % i, "pw%d" % i
+        ha1 = hashlib.md5(("%s:bench.test:%s" % (user, pw)).encode()).hexdigest()
+        u.write("%s bench.test MD5 %s\n" % (user, ha1))
+        # SIPp 3.6 takes the whole keyword from the file, not [fieldN]
+        # inside it
+        c.write("%s;[authentication username=%s password=%s]\n" % (user, user, pw))
+PY
 cat >"$WORK/register.xml" <<'XML'
 <?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -87,13 +118,47 @@ cat >"$WORK/register.xml" <<'XML'
   <recv response="200" rtd="true"/>
 </scenario>
 XML
+cat >"$WORK/register_auth.xml" <<'XML'
+<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="NATed phone REGISTER through proxyd, digest">
+  <send retrans="500">
+    <![CDATA[
 
-taskset -c 0 "$BUILD/redirectd" -f -c "$WORK/redirectd.conf" 2>"$WORK/redirectd.log" &
-RPID=$!; PIDS+=("$RPID"); disown "$RPID"
-taskset -c 0 "$BUILD/proxyd" -f -c "$WORK/proxyd.conf" 2>"$WORK/proxyd.log" &
-PPID_=$!; PIDS+=("$PPID_"); disown "$PPID_"
-sleep 0.5
-kill -0 "$RPID" && kill -0 "$PPID_" || { cat "$WORK"/*.log; exit 1; }
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/UDP 192.168.1.10:5060;branch=[branch];rport
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]b[call_number]
+      To: <sip:[field0]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[field0]@192.168.1.10:5060>
+      Expires: 3600
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500" start_rtd="true">
+    <![CDATA[
+
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/UDP 192.168.1.10:5060;branch=[branch];rport
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]b[call_number]
+      To: <sip:[field0]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[field0]@192.168.1.10:5060>
+      [field1]
+      Expires: 3600
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" rtd="true"/>
+</scenario>
+XML
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # CPU of our finished children (the SIPp instances), and the kernel's count
@@ -103,12 +168,28 @@ udp_drops() { awk '/^Udp: [0-9]/{print $6; exit}' /proc/net/snmp; }
 
 # sipp_step RATE CALLS TAG: SIPp instances (one UDP socket each, each under
 # proxyd's per-source budget of 2000/s) sharing RATE; waits for them.
+start_daemons() { # mode
+    write_proxyd_conf "$1"
+    taskset -c 0 "$BUILD/redirectd" -f -c "$WORK/redirectd.conf" 2>"$WORK/redirectd.log" &
+    RPID=$!; PIDS+=("$RPID"); disown "$RPID"
+    taskset -c 0 "$BUILD/proxyd" -f -c "$WORK/proxyd.conf" 2>"$WORK/proxyd.log" &
+    PPID_=$!; PIDS+=("$PPID_"); disown "$PPID_"
+    sleep 0.5
+    kill -0 "$RPID" && kill -0 "$PPID_" || { cat "$WORK"/*.log; exit 1; }
+}
+stop_daemons() {
+    kill -KILL "$RPID" "$PPID_" 2>/dev/null || true
+    sleep 0.3
+}
+
 sipp_step() {
     local rate=$1 calls=$2 tag=$3 n i spids=()
+    local scen=(-sf register.xml)
+    [ "$MODE" = auth ] && scen=(-sf register_auth.xml -inf phones.csv)
     n=$(( (rate + PER_SOURCE - 1) / PER_SOURCE ))
     for ((i = 0; i < n; i++)); do
         (cd "$WORK" && exec taskset -c 1 timeout $((STEP_S + 20)) sipp "127.0.0.1:$P" \
-            -sf register.xml -i 127.0.0.1 -t u1 -r $((rate / n)) -m $((calls / n)) \
+            "${scen[@]}" -i 127.0.0.1 -t u1 -r $((rate / n)) -m $((calls / n)) \
             -key tag "$tag$i" -cid_str "$tag$i-%u-%p@%s" -timeout $((STEP_S + 15)) -nostdin \
             -trace_stat -stf "$WORK/stat$i.csv" >"$WORK/sipp$i.out" 2>&1) &
         spids+=($!)
@@ -117,7 +198,10 @@ sipp_step() {
     echo "$n"
 }
 
-echo "proxyd + redirectd on CPU 0, SIPp on CPU 1; ${STEP_S}s per rate, NATed REGISTERs"
+run_mode() { # mode: prints the table; sets BEST
+MODE=$1
+start_daemons "$MODE"
+echo "[$MODE] proxyd + redirectd on CPU 0, SIPp on CPU 1; ${STEP_S}s per rate, NATed REGISTERs"
 printf '%8s %9s %7s %8s %7s %8s %8s %10s %6s\n' asked achieved failed retrans "rtd ms" \
     "udp drop" "proxyd%" "redirectd%" "sipp%"
 best=0
@@ -162,4 +246,19 @@ PY
         break
     fi
 done
-echo "highest sustained rate (no failure, no retransmission): $best REGISTER/s"
+echo "[$MODE] highest sustained rate (no failure, no retransmission): $best REGISTER/s"
+stop_daemons
+BEST=$best
+}
+
+declare -A RESULT
+for m in $MODES; do
+    run_mode "$m"
+    RESULT[$m]=$BEST
+    echo
+done
+if [ -n "${RESULT[plain]:-}" ] && [ -n "${RESULT[auth]:-}" ] && [ "${RESULT[plain]}" -gt 0 ]; then
+    echo "REGISTER/s plain ${RESULT[plain]}, with auth ${RESULT[auth]}:" \
+        "auth/plain = $(python3 -c "print(round(${RESULT[auth]} / ${RESULT[plain]}, 2))")" \
+        "(issue #14 wants >= 0.75)"
+fi

@@ -309,13 +309,14 @@ class Checker:
         return [m for m in self.sips if m.call_id() == self.call and m.src == src
                 and m.dst == dst and m.kind() == kind]
 
-    def find(self, label, src, dst, kind, signal=None):
+    def find(self, label, src, dst, kind, signal=None, last=False):
+        """The first such message (last=True: the last one)."""
         found = self.msgs(src, dst, kind)
         if found:
             self.ok("%s: %s → %s %s" % (label, who(src), who(dst), kind))
             if signal is not None:
-                self.signals[signal] = found[0]
-            return found[0]
+                self.signals[signal] = found[-1 if last else 0]
+            return found[-1 if last else 0]
         self.fail("%s: %s → %s %s" % (label, who(src), who(dst), kind), "not on the wire")
         return None
 
@@ -432,7 +433,9 @@ class Checker:
 
     def dialog_end(self, caller_hp, first, second, callee_hp, caller_via, callee):
         """ACK and BYE of the caller along the record-route, 200 back."""
-        ack = self.find("ACK caller → %s" % first, caller_hp, hp(first), "ACK")
+        # the last ACK: with digest authentication the first one ACKs the
+        # INVITE's 407 (hop by hop, no Route); the 2xx's ACK comes after
+        ack = self.find("ACK caller → %s" % first, caller_hp, hp(first), "ACK", last=True)
         self.rr("ACK caller → %s" % first, ack, [hp(first), hp(second)], header="route")
         self.ruri("ACK caller → %s (the callee's Contact)" % first, ack, self.user(callee),
                   callee_hp)

@@ -213,7 +213,28 @@ relays = [ "${ADDR[y22]}:5060" ];
 nat = { keepalive_interval = ${!ka}; keepalive = "crlf"; max_expires = 120; };
 log_level = "debug";
 CONF
+        # LAB_AUTH=1: digest authentication (issue #14) of clients 14, 16
+        # and 18 (password "secret-ID"); the other proxy is a peer
+        # (figure 2c: proxy 11 -> proxy 13 is not challenged). Debian 12's
+        # baresip (libre) and SIPp compute MD5 only and give up on the first
+        # challenge they cannot answer ("Function not implemented"), so the
+        # lab offers MD5 alone, as an operator with such phones would.
+        if [ -n "${LAB_AUTH:-}" ]; then
+            local other=$((n == 11 ? 13 : 11))
+            cat >>"$LAB_DIR/proxyd-$n.conf" <<CONF
+auth = { realm = "pinhole.test"; users = "$LAB_DIR/users"; secret = "lab shared secret";
+         algorithms = "MD5"; };
+peers = [ "${ADDR[p$other]}" ];
+CONF
+        fi
     done
+    if [ -n "${LAB_AUTH:-}" ]; then
+        : >"$LAB_DIR/users"
+        for id in 14 16 18; do
+            echo "secret-$id" | "$BUILD_DIR/pinholectl" user add "$id" --realm pinhole.test \
+                --file "$LAB_DIR/users" >/dev/null
+        done
+    fi
 }
 
 # start_daemon NODE NAME BINARY: in the foreground inside NODE's namespace;

@@ -14,6 +14,8 @@
 #
 # Needs root, ip netns, nftables and baresip (exit 77 = skipped otherwise:
 # apt-get install baresip-core).
+# Every phone here authenticates (issue #14): lab.sh writes the users.
+export LAB_AUTH=1
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_require
 command -v baresip >/dev/null || { echo "skipped: baresip is not installed"; exit 77; }
@@ -49,7 +51,8 @@ snd_path		$dir
 module_tmp		account.so
 module_app		menu.so
 CONF
-    echo "<sip:$id@$proxy>;regint=60;answermode=auto;audio_codecs=PCMU" >"$dir/accounts"
+    echo "<sip:$id@$proxy>;auth_pass=secret-$id;regint=60;answermode=auto;audio_codecs=PCMU" \
+        >"$dir/accounts"
 }
 
 # stat_of LOG COLUMN ROW: baresip's end-of-call table ("packets:", "errors:"),

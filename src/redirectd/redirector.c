@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "pinhole/sip_check.h"
+#include "pinhole/txn_reply.h"
 
 #include "locator.h"
 #include "registrar.h"
-#include "reply.h"
 
 /* The table starts small and doubles as bindings arrive. */
 #define REDIRECTOR_TABLE_HINT 1024
@@ -33,6 +33,11 @@ int redirector_new(struct redirector **out, struct loop *l, const struct redirec
     r->ctx.conf = conf;
     r->ctx.loop = l;
     r->ctx.tp = tp;
+    r->ctx.reply = (struct txn_reply){.tp = tp,
+                                      .responses = r->ctx.stats.responses,
+                                      .slots = RD_STATUS_SLOTS,
+                                      .status_min = RD_STATUS_MIN,
+                                      .send_errors = &r->ctx.stats.send_errors};
     r->ctx.log_rl.interval_s = REDIRECTOR_LOG_INTERVAL_S;
     r->ctx.log_rl.burst = REDIRECTOR_LOG_BURST;
     err = client_table_new(&r->ctx.clients, REDIRECTOR_TABLE_HINT);
@@ -117,9 +122,9 @@ static void answer_unparsed(struct redirector *r, osip_message_t **mp, int statu
         return;
     int rc = txn_server_receive(r->tl, mp, src, r->ctx.tp, &st);
     if (rc == TXN_NEW && st)
-        reply_status(&r->ctx, st, status, NULL);
+        txn_reply_status(&r->ctx.reply, st, status, NULL);
     else if (rc == -EINVAL)
-        reply_stateless(&r->ctx, m, status, src);
+        txn_reply_stateless(&r->ctx.reply, m, status, src);
     else if (rc == TXN_RETRANSMISSION)
         r->ctx.stats.absorbed++;
 }
@@ -141,20 +146,20 @@ static int answer_options(struct rd_ctx *c, struct txn_server *st)
 {
     static const char *const hdrs[] = {"Allow", REDIRECTOR_ALLOW, "Supported", REDIRECTOR_SUPPORTED,
                                        NULL};
-    return reply_status(c, st, 200, hdrs);
+    return txn_reply_status(&c->reply, st, 200, hdrs);
 }
 
 /* Every INVITE is answered before we return, so a CANCEL always arrives
  * after the final response (RFC 3261 9.2: nothing left to cancel). */
 static int answer_cancel(struct rd_ctx *c, struct txn_server *st)
 {
-    return reply_status(c, st, 481, NULL);
+    return txn_reply_status(&c->reply, st, 481, NULL);
 }
 
 static int answer_not_allowed(struct rd_ctx *c, struct txn_server *st)
 {
     static const char *const hdrs[] = {"Allow", REDIRECTOR_ALLOW, NULL};
-    return reply_status(c, st, 405, hdrs);
+    return txn_reply_status(&c->reply, st, 405, hdrs);
 }
 
 /* design.md decision 11: only listed proxies may REGISTER or INVITE. */
@@ -170,9 +175,9 @@ static int answer_checks(struct rd_ctx *c, struct txn_server *st, osip_message_t
     int status = sip_check_request(m, supported, unsupported, sizeof unsupported);
     if (status == 420) {
         const char *const hdrs[] = {"Unsupported", unsupported, NULL};
-        return reply_status(c, st, 420, hdrs);
+        return txn_reply_status(&c->reply, st, 420, hdrs);
     }
-    return status ? reply_status(c, st, status, NULL) : 1;
+    return status ? txn_reply_status(&c->reply, st, status, NULL) : 1;
 }
 
 static void dispatch(struct redirector *r, struct txn_server *st, osip_message_t *m,
@@ -182,7 +187,7 @@ static void dispatch(struct redirector *r, struct txn_server *st, osip_message_t
     if (!trusted(c, method, src)) {
         c->stats.forbidden++;
         log_peer(c, src, sip_method(m), "not in proxies, answered 403");
-        reply_status(c, st, 403, NULL);
+        txn_reply_status(&c->reply, st, 403, NULL);
         return;
     }
     if (answer_checks(c, st, m) != 1)
@@ -227,7 +232,7 @@ static void handle_request(struct redirector *r, osip_message_t **mp, const stru
     }
     if (rc < 0) {
         if (rc == -EINVAL && method != RD_ACK)
-            reply_stateless(&r->ctx, m, 400, src);
+            txn_reply_stateless(&r->ctx.reply, m, 400, src);
         return;
     }
     if (!st) {
@@ -238,7 +243,7 @@ static void handle_request(struct redirector *r, osip_message_t **mp, const stru
     dispatch(r, st, m, method, src);
     /* Never leave a transaction unanswered until server_max_ms. */
     if (!txn_server_is_final(st))
-        reply_status(&r->ctx, st, 500, NULL);
+        txn_reply_status(&r->ctx.reply, st, 500, NULL);
 }
 
 void redirector_receive(struct redirector *r, const struct addr *src, const char *buf, size_t len)

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "pinhole/sip_check.h"
+#include "pinhole/txn_reply.h"
 
 #include "relay_check.h"
-#include "relay_reply.h"
 #include "setup.h"
 
 /* Lines a peer can trigger: at most 20 per 10 s. */
@@ -45,6 +45,11 @@ int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *co
     d->ctx.conf = conf;
     d->ctx.loop = l;
     d->ctx.tp = tp;
+    d->ctx.reply = (struct txn_reply){.tp = tp,
+                                      .responses = d->ctx.stats.responses,
+                                      .slots = RELAY_STATUS_SLOTS,
+                                      .status_min = RELAY_STATUS_MIN,
+                                      .send_errors = &d->ctx.stats.send_errors};
     d->ctx.log_rl.interval_s = RELAYD_LOG_INTERVAL_S;
     d->ctx.log_rl.burst = RELAYD_LOG_BURST;
     relayd_table_config(conf, &tc);
@@ -160,27 +165,28 @@ static bool trusted(const struct relay_ctx *c, const struct addr *src)
  * answered: through the transaction layer for a proxy (its
  * retransmissions are absorbed, not answered again), statelessly when the
  * layer cannot key it or the source is not trusted. */
-static void answer_unparsed(struct relayd *d, osip_message_t **mp, int status, const struct addr *src)
+static void answer_unparsed(struct relayd *d, osip_message_t **mp, int status,
+                            const struct addr *src)
 {
     osip_message_t *m = *mp;
     struct txn_server *st = NULL;
     if (sip_via_set_received(m, src) != 0)
         return;
     if (!trusted(&d->ctx, src)) {
-        relay_reply_stateless(&d->ctx, m, status, src);
+        txn_reply_stateless(&d->ctx.reply, m, status, src);
         return;
     }
     int rc = txn_server_receive(d->tl, mp, src, d->ctx.tp, &st);
     if (rc == TXN_NEW && st)
-        relay_reply_status(&d->ctx, st, status, NULL);
+        txn_reply_status(&d->ctx.reply, st, status, NULL);
     else if (rc == -EINVAL)
-        relay_reply_stateless(&d->ctx, m, status, src);
+        txn_reply_stateless(&d->ctx.reply, m, status, src);
     else if (rc == TXN_RETRANSMISSION)
         d->ctx.stats.absorbed++;
 }
 
-static void refuse_unparsed(struct relayd *d, osip_message_t **mp, const struct sip_parse_result *res,
-                            const struct addr *src)
+static void refuse_unparsed(struct relayd *d, osip_message_t **mp,
+                            const struct sip_parse_result *res, const struct addr *src)
 {
     osip_message_t *m = *mp;
     d->ctx.stats.parse_errors++;
@@ -211,13 +217,13 @@ static void answer_options(struct relay_ctx *c, struct txn_server *st)
         NULL,
     };
     /* clang-format on */
-    relay_reply_status(c, st, 200, hdrs);
+    txn_reply_status(&c->reply, st, 200, hdrs);
 }
 
 static void answer_not_allowed(struct relay_ctx *c, struct txn_server *st)
 {
     static const char *const hdrs[] = {"Allow", RELAYD_ALLOW, NULL};
-    relay_reply_status(c, st, 405, hdrs);
+    txn_reply_status(&c->reply, st, 405, hdrs);
 }
 
 /* Returns 1 when the request may go on, else it has been answered. */
@@ -228,11 +234,11 @@ static int answer_checks(struct relay_ctx *c, struct txn_server *st, osip_messag
     int status = sip_check_request(m, NULL, unsupported, sizeof unsupported);
     if (status == 420) {
         const char *const hdrs[] = {"Unsupported", unsupported, NULL};
-        relay_reply_status(c, st, 420, hdrs);
+        txn_reply_status(&c->reply, st, 420, hdrs);
         return 0;
     }
     if (status) {
-        relay_reply_status(c, st, status, NULL);
+        txn_reply_status(&c->reply, st, status, NULL);
         return 0;
     }
     return 1;
@@ -257,10 +263,10 @@ static void dispatch(struct relayd *d, struct txn_server *st, osip_message_t *m,
     case RELAY_M_CANCEL:
         /* every INVITE is answered before we return: RFC 3261 9.2 leaves
          * nothing to cancel; the proxy releases with BYE (decision 9) */
-        relay_reply_status(c, st, 481, NULL);
+        txn_reply_status(&c->reply, st, 481, NULL);
         break;
     case RELAY_M_REGISTER:
-        relay_reply_reason(c, st, 403, "Not A Registrar");
+        txn_reply_reason(&c->reply, st, 403, "Not A Registrar");
         break;
     default:
         answer_not_allowed(c, st);
@@ -277,7 +283,7 @@ static void refuse_untrusted(struct relayd *d, osip_message_t *m, enum relay_met
     d->ctx.stats.forbidden++;
     snprintf(what, sizeof what, "%.32s", sip_method(m)); /* a method is any token */
     log_peer(&d->ctx, src, what, "not in proxies, answered 403");
-    relay_reply_stateless(&d->ctx, m, 403, src);
+    txn_reply_stateless(&d->ctx.reply, m, 403, src);
 }
 
 static void handle_request(struct relayd *d, osip_message_t **mp, const struct addr *src)
@@ -305,7 +311,7 @@ static void handle_request(struct relayd *d, osip_message_t **mp, const struct a
     }
     if (rc < 0) {
         if (rc == -EINVAL && method != RELAY_M_ACK)
-            relay_reply_stateless(&d->ctx, m, 400, src);
+            txn_reply_stateless(&d->ctx.reply, m, 400, src);
         return;
     }
     if (!st) {
@@ -316,7 +322,7 @@ static void handle_request(struct relayd *d, osip_message_t **mp, const struct a
     dispatch(d, st, m, method);
     /* Never leave a transaction unanswered until server_max_ms. */
     if (!txn_server_is_final(st))
-        relay_reply_status(&d->ctx, st, 500, NULL);
+        txn_reply_status(&d->ctx.reply, st, 500, NULL);
 }
 
 void relayd_receive(struct relayd *d, const struct addr *src, const char *buf, size_t len)

@@ -33,6 +33,16 @@ struct txn_reply {
     uint64_t *send_errors;
 };
 
+/* A txn_reply counting into a daemon's stats struct (a pointer) with a
+ * `responses` array, whose slot 0 is status `min`, and a `send_errors`
+ * counter. */
+#define TXN_REPLY_INTO(transport, stats, min)                                                      \
+    ((struct txn_reply){.tp = (transport),                                                         \
+                        .responses = (stats)->responses,                                           \
+                        .slots = sizeof((stats)->responses) / sizeof((stats)->responses[0]),       \
+                        .status_min = (min),                                                       \
+                        .send_errors = &(stats)->send_errors})
+
 /* Sends a response built with txn_server_build in the transaction and
  * counts it. resp stays the caller's. Returns 0 or -errno (as
  * txn_server_respond). */

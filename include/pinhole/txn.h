@@ -69,7 +69,8 @@ enum txn_match {
  * case *req stays the caller's. An ACK that matches no transaction (the
  * ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with *out
  * NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via, CSeq or
- * Call-ID to key on: the caller answers 400 or drops). A request without
+ * Call-ID to key on, or a key over 1024 bytes: the caller answers 400 or
+ * drops). A request without
  * an RFC 3261 branch (RFC 2543 peers) is keyed on Call-ID, CSeq, From tag
  * and sent-by instead. */
 int txn_server_receive(struct txn_layer *tl, osip_message_t **req, const struct addr *src,
@@ -82,7 +83,8 @@ int txn_server_receive(struct txn_layer *tl, osip_message_t **req, const struct 
  * calls return -EALREADY. `resp` is not taken. Returns 0 or -errno. */
 int txn_server_respond(struct txn_server *st, const osip_message_t *resp);
 /* Builds (sip_response_new) and sends a response with this status. The
- * To-tag is the transaction's own, stable across calls. */
+ * To-tag is the transaction's own, stable across calls. -EALREADY once the
+ * request is gone (txn_server_request NULL), as for txn_server_build. */
 int txn_server_respond_status(struct txn_server *st, int status);
 /* The same, with extra headers set on it before sending (NULL-terminated
  * name/value pairs, e.g. "Retry-After", "30", NULL). */
@@ -92,7 +94,8 @@ int txn_server_respond_with(struct txn_server *st, int status, const char *const
  * a body) before txn_server_respond. reason NULL keeps the standard phrase
  * (RFC 3261 21 lets a server word its own); headers as above, may be NULL.
  * On success *out is the caller's (sip_free); on error *out is untouched.
- * Returns 0 or -errno (-EINVAL: st or out NULL, or a name without value). */
+ * Returns 0 or -errno (-EINVAL: st or out NULL, or a name without value;
+ * -EALREADY: the request is gone, see txn_server_request). */
 int txn_server_build(const struct txn_server *st, int status, const char *reason,
                      const char *const *headers, osip_message_t **out);
 /* Answers `req` outside any transaction (the layer could not key it, or
@@ -137,8 +140,10 @@ typedef void (*txn_client_cb)(struct txn_client *ct, osip_message_t *resp, const
 
 /* Sends `req` (taken: the layer owns and frees it) to dst through tp. The
  * request must already carry our top Via with a fresh branch
- * (sip_via_push): that branch and the CSeq method key the transaction.
- * Returns 0 (and *out when out is non-NULL) or -errno; on error req is freed. */
+ * (sip_via_push): that branch and the CSeq method key the transaction
+ * (-EEXIST when a live one has it). An ACK makes no transaction: it is
+ * sent once and freed, and *out stays NULL. Returns 0 (and *out when out
+ * is non-NULL) or -errno; on error req is freed. */
 int txn_client_send(struct txn_layer *tl, osip_message_t *req, const struct addr *dst,
                     const struct transport *tp, txn_client_cb cb, void *arg,
                     struct txn_client **out);
@@ -146,9 +151,11 @@ int txn_client_send(struct txn_layer *tl, osip_message_t *req, const struct addr
 /* Feeds every received response through the layer; resp stays the
  * caller's, though a callback may have edited it. Returns 0 when it
  * matched a transaction (the callback ran, or it was a retransmission that
- * was absorbed or re-ACKed), -ENOENT when it matches none (a stray response
- * or a retransmitted 2xx to INVITE after the transaction ended: a proxy
- * forwards it statelessly). */
+ * was absorbed or re-ACKed), -ENOENT when it matches none or is a further
+ * 2xx to an INVITE (a stray response, or a retransmitted 2xx whether the
+ * transaction is still in RFC 6026 Accepted or already gone: a proxy
+ * forwards it statelessly), -EINVAL for a request or a status outside
+ * 100..699. */
 int txn_client_receive(struct txn_layer *tl, osip_message_t *resp, const struct addr *src);
 
 /* Sends the CANCEL for INVITE transaction `inv`, still waiting for its
@@ -162,7 +169,8 @@ int txn_client_cancel(struct txn_client *inv);
 void txn_client_abandon(struct txn_client *ct);
 /* The request as sent: owned by the transaction. NULL once the final
  * response has been delivered (only the key, and an INVITE's ACK, are
- * kept for timers D, K and the RFC 6026 accepted state). */
+ * kept for timers D, K and the RFC 6026 accepted state); an INVITE whose
+ * ACK could not be built keeps it to try again. */
 const osip_message_t *txn_client_request(const struct txn_client *ct);
 const struct addr *txn_client_destination(const struct txn_client *ct);
 

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "reply.h"
+#include "pinhole/txn_reply.h"
 
 /* "sip:" + the longest ID + "@[IPv6]:port", or the longest stored Contact. */
 #define LOCATOR_TARGET_MAX (CLIENT_CONTACT_MAX + CLIENT_ID_MAX + ADDR_STRLEN + 8)
@@ -17,21 +17,21 @@ int locator_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t
     int err;
 
     if (!id || !*id)
-        return reply_status(c, st, 404, NULL);
+        return txn_reply_status(&c->reply, st, 404, NULL);
     err = client_table_redirect(c->clients, id, src, loop_now_ms(c->loop), target, sizeof target);
     if (err == -ENOENT)
-        return reply_status(c, st, 404, NULL);
+        return txn_reply_status(&c->reply, st, 404, NULL);
     if (err)
-        return reply_status(c, st, 500, NULL);
+        return txn_reply_status(&c->reply, st, 500, NULL);
 
     err = txn_server_build(st, 302, NULL, NULL, &resp);
     if (err)
-        return reply_status(c, st, 500, NULL);
+        return txn_reply_status(&c->reply, st, 500, NULL);
     err = sip_contact_replace(resp, target, -1);
     if (!err)
-        err = reply_send(c, st, resp);
+        err = txn_reply_send(&c->reply, st, resp);
     else
-        err = reply_status(c, st, 500, NULL);
+        err = txn_reply_status(&c->reply, st, 500, NULL);
     sip_free(resp);
     return err;
 }

@@ -1,10 +1,11 @@
 /* rd_ctx: what redirectd's request handlers (redirector, registrar,
- * locator, reply) share: the running config, the client table, the
- * transport, and the counters issue #8 exports.
+ * locator) share: the running config, the client table, the transport,
+ * how responses are sent and counted, and the counters issue #8 exports.
  *
  * Ownership: the redirector owns the context and the client table in it;
  * the config belongs to daemon.c (replaced on reload) and the transport to
- * the caller of redirector_new. */
+ * the caller of redirector_new. `reply` points into `stats`, so the
+ * context is never copied. */
 #ifndef REDIRECTD_RD_CTX_H
 #define REDIRECTD_RD_CTX_H
 
@@ -13,6 +14,7 @@
 #include "client_table.h"
 #include "pinhole/log.h"
 #include "pinhole/loop.h"
+#include "pinhole/txn_reply.h"
 #include "redirectd_conf.h"
 
 enum rd_method {
@@ -47,6 +49,7 @@ struct rd_ctx {
     struct client_table *clients;
     const struct transport *tp;
     struct redirectd_stats stats;
+    struct txn_reply reply;      /* every response: counted in stats */
     struct log_ratelimit log_rl; /* for lines a peer can trigger at will */
 };
 

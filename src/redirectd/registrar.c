@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "reply.h"
+#include "pinhole/txn_reply.h"
 
 /* Longest Path we echo: a few proxies' worth. */
 #define REGISTRAR_PATH_MAX 1024
@@ -173,10 +173,10 @@ static int answer_ok(struct rd_ctx *c, struct txn_server *st, const osip_message
         err = echo_path(req, resp);
     if (err == -E2BIG) {
         sip_free(resp);
-        return reply_reason(c, st, 400, "Path Too Long");
+        return txn_reply_reason(&c->reply, st, 400, "Path Too Long");
     }
     if (!err)
-        err = reply_send(c, st, resp);
+        err = txn_reply_send(&c->reply, st, resp);
     sip_free(resp);
     return err;
 }
@@ -208,18 +208,18 @@ int registrar_handle(struct rd_ctx *c, struct txn_server *st, const osip_message
     int err;
 
     if (reg_request_read(&r, c, req, src) != 0) {
-        err = reply_reason(c, st, r.status, r.reason);
+        err = txn_reply_reason(&c->reply, st, r.status, r.reason);
         goto out;
     }
     if (r.contact || r.star) {
         err = apply(c, &r, src);
         if (err == -ESTALE) {
             /* RFC 3261 10.3 step 7 */
-            err = reply_reason(c, st, 500, "Out Of Order REGISTER");
+            err = txn_reply_reason(&c->reply, st, 500, "Out Of Order REGISTER");
             goto out;
         }
         if (err) {
-            err = reply_status(c, st, err == -ENOMEM ? 500 : 400, NULL);
+            err = txn_reply_status(&c->reply, st, err == -ENOMEM ? 500 : 400, NULL);
             goto out;
         }
     }

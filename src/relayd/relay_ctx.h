@@ -1,10 +1,12 @@
 /* relay_ctx: what relayd's SIP control modules (relayd, setup,
- * relay_reply, relay_check) share: the running config, the session table,
- * the transport, and the control counters issue #8 exports.
+ * relay_check) share: the running config, the session table, the
+ * transport, how responses are sent and counted, and the control counters
+ * issue #8 exports.
  *
  * Ownership: struct relayd (relayd.c) owns the context and the session
  * table in it; the config belongs to daemon.c (swapped on reload through
- * relayd_reconfigure) and the transport to the caller of relayd_new. */
+ * relayd_reconfigure) and the transport to the caller of relayd_new.
+ * `reply` points into `stats`, so the context is never copied. */
 #ifndef RELAYD_RELAY_CTX_H
 #define RELAYD_RELAY_CTX_H
 
@@ -12,6 +14,7 @@
 
 #include "pinhole/log.h"
 #include "pinhole/loop.h"
+#include "pinhole/txn_reply.h"
 #include "relayd_conf.h"
 #include "session_table.h"
 
@@ -55,6 +58,7 @@ struct relay_ctx {
     struct session_table *sessions;
     const struct transport *tp;
     struct relay_control_stats stats;
+    struct txn_reply reply;      /* every response: counted in stats */
     struct log_ratelimit log_rl; /* for lines a peer can trigger at will */
 };
 

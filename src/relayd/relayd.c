@@ -1,5 +1,5 @@
-/* relayd: intake, trust, transaction layer, checks and dispatch (see
- * relayd.h). */
+/* relayd: libpinhole's txn_intake in front (with the trust check before
+ * the transaction layer), then checks and dispatch (see relayd.h). */
 #include "relayd.h"
 
 #include <errno.h>
@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "pinhole/sip_check.h"
+#include "pinhole/txn_intake.h"
+#include "pinhole/txn_reply.h"
 
 #include "relay_check.h"
-#include "relay_reply.h"
 #include "setup.h"
 
 /* Lines a peer can trigger: at most 20 per 10 s. */
@@ -20,7 +21,36 @@
 struct relayd {
     struct relay_ctx ctx;
     struct txn_layer *tl;
+    struct txn_intake intake;
 };
+
+/* Counted apart in stats.requests; anything else is RELAY_M_OTHER. */
+static const char *const relay_methods[RELAY_M_OTHER] = {
+    [RELAY_M_INVITE] = "INVITE", [RELAY_M_ACK] = "ACK",         [RELAY_M_BYE] = "BYE",
+    [RELAY_M_CANCEL] = "CANCEL", [RELAY_M_OPTIONS] = "OPTIONS", [RELAY_M_REGISTER] = "REGISTER",
+};
+
+static bool trusted(void *arg, const struct addr *src);
+static void refuse_untrusted(void *arg, const osip_message_t *m, size_t method,
+                             const struct addr *src);
+static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t method,
+                     const struct addr *src);
+
+static void intake_init(struct relayd *d)
+{
+    d->intake = (struct txn_intake){
+        .tl = d->tl,
+        .reply = &d->ctx.reply,
+        .methods = relay_methods,
+        .n_methods = RELAY_M_OTHER,
+        .counters = TXN_INTAKE_COUNTERS(&d->ctx.stats),
+        .log_rl = &d->ctx.log_rl,
+        .trusted = trusted,
+        .refuse = refuse_untrusted,
+        .dispatch = dispatch,
+        .arg = d,
+    };
+}
 
 void relayd_table_config(const struct relayd_conf *conf, struct session_table_config *out)
 {
@@ -45,6 +75,7 @@ int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *co
     d->ctx.conf = conf;
     d->ctx.loop = l;
     d->ctx.tp = tp;
+    d->ctx.reply = TXN_REPLY_INTO(tp, &d->ctx.stats, RELAY_STATUS_MIN);
     d->ctx.log_rl.interval_s = RELAYD_LOG_INTERVAL_S;
     d->ctx.log_rl.burst = RELAYD_LOG_BURST;
     relayd_table_config(conf, &tc);
@@ -55,6 +86,7 @@ int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *co
         relayd_free(d);
         return err;
     }
+    intake_init(d);
     *out = d;
     return 0;
 }
@@ -127,70 +159,15 @@ int relayd_reconfigure(struct relayd *d, const struct relayd_conf *conf)
     return 0;
 }
 
-/* ---- helpers ---- */
-
-static enum relay_method method_of(const osip_message_t *m)
-{
-    static const char *const names[] = {
-        [RELAY_M_INVITE] = "INVITE", [RELAY_M_ACK] = "ACK",         [RELAY_M_BYE] = "BYE",
-        [RELAY_M_CANCEL] = "CANCEL", [RELAY_M_OPTIONS] = "OPTIONS", [RELAY_M_REGISTER] = "REGISTER",
-    };
-    for (size_t i = 0; i < RELAY_M_OTHER; i++)
-        if (sip_method_is(m, names[i]))
-            return (enum relay_method)i;
-    return RELAY_M_OTHER;
-}
-
-static void log_peer(struct relay_ctx *c, const struct addr *src, const char *what, const char *why)
-{
-    char who[ADDR_STRLEN];
-    if (log_ratelimit_allow(&c->log_rl))
-        log_warn("%s from %s: %s", what, addr_format(src, who, sizeof who), why);
-}
-
-/* design.md decision 11: only listed proxies talk to relayd. */
-static bool trusted(const struct relay_ctx *c, const struct addr *src)
-{
-    return addr_list_match(&c->conf->proxies, src);
-}
-
-/* ---- unparseable datagrams ---- */
-
-/* Answers a request that failed to parse but got far enough to be
- * answered: through the transaction layer for a proxy (its
- * retransmissions are absorbed, not answered again), statelessly when the
- * layer cannot key it or the source is not trusted. */
-static void answer_unparsed(struct relayd *d, osip_message_t **mp, int status, const struct addr *src)
-{
-    osip_message_t *m = *mp;
-    struct txn_server *st = NULL;
-    if (sip_via_set_received(m, src) != 0)
-        return;
-    if (!trusted(&d->ctx, src)) {
-        relay_reply_stateless(&d->ctx, m, status, src);
-        return;
-    }
-    int rc = txn_server_receive(d->tl, mp, src, d->ctx.tp, &st);
-    if (rc == TXN_NEW && st)
-        relay_reply_status(&d->ctx, st, status, NULL);
-    else if (rc == -EINVAL)
-        relay_reply_stateless(&d->ctx, m, status, src);
-    else if (rc == TXN_RETRANSMISSION)
-        d->ctx.stats.absorbed++;
-}
-
-static void refuse_unparsed(struct relayd *d, osip_message_t **mp, const struct sip_parse_result *res,
-                            const struct addr *src)
-{
-    osip_message_t *m = *mp;
-    d->ctx.stats.parse_errors++;
-    log_peer(&d->ctx, src, "unparseable datagram", res->reason ? res->reason : "malformed");
-    if (!m || !res->answerable || !sip_is_request(m) || sip_method_is(m, "ACK"))
-        return;
-    answer_unparsed(d, mp, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
-}
-
 /* ---- requests ---- */
+
+/* design.md decision 11: only listed proxies talk to relayd. Checked
+ * before the transaction layer, so nothing is kept for anyone else. */
+static bool trusted(void *arg, const struct addr *src)
+{
+    const struct relayd *d = arg;
+    return addr_list_match(&d->ctx.conf->proxies, src);
+}
 
 static void answer_options(struct relay_ctx *c, struct txn_server *st)
 {
@@ -211,13 +188,13 @@ static void answer_options(struct relay_ctx *c, struct txn_server *st)
         NULL,
     };
     /* clang-format on */
-    relay_reply_status(c, st, 200, hdrs);
+    txn_reply_status(&c->reply, st, 200, hdrs);
 }
 
 static void answer_not_allowed(struct relay_ctx *c, struct txn_server *st)
 {
     static const char *const hdrs[] = {"Allow", RELAYD_ALLOW, NULL};
-    relay_reply_status(c, st, 405, hdrs);
+    txn_reply_status(&c->reply, st, 405, hdrs);
 }
 
 /* Returns 1 when the request may go on, else it has been answered. */
@@ -228,20 +205,22 @@ static int answer_checks(struct relay_ctx *c, struct txn_server *st, osip_messag
     int status = sip_check_request(m, NULL, unsupported, sizeof unsupported);
     if (status == 420) {
         const char *const hdrs[] = {"Unsupported", unsupported, NULL};
-        relay_reply_status(c, st, 420, hdrs);
+        txn_reply_status(&c->reply, st, 420, hdrs);
         return 0;
     }
     if (status) {
-        relay_reply_status(c, st, status, NULL);
+        txn_reply_status(&c->reply, st, status, NULL);
         return 0;
     }
     return 1;
 }
 
-static void dispatch(struct relayd *d, struct txn_server *st, osip_message_t *m,
-                     enum relay_method method)
+static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t method,
+                     const struct addr *src)
 {
+    struct relayd *d = arg;
     struct relay_ctx *c = &d->ctx;
+    (void)src;
     if (answer_checks(c, st, m) != 1)
         return;
     switch (method) {
@@ -257,10 +236,10 @@ static void dispatch(struct relayd *d, struct txn_server *st, osip_message_t *m,
     case RELAY_M_CANCEL:
         /* every INVITE is answered before we return: RFC 3261 9.2 leaves
          * nothing to cancel; the proxy releases with BYE (decision 9) */
-        relay_reply_status(c, st, 481, NULL);
+        txn_reply_status(&c->reply, st, 481, NULL);
         break;
     case RELAY_M_REGISTER:
-        relay_reply_reason(c, st, 403, "Not A Registrar");
+        txn_reply_reason(&c->reply, st, 403, "Not A Registrar");
         break;
     default:
         answer_not_allowed(c, st);
@@ -268,69 +247,22 @@ static void dispatch(struct relayd *d, struct txn_server *st, osip_message_t *m,
     }
 }
 
-static void refuse_untrusted(struct relayd *d, osip_message_t *m, enum relay_method method,
+/* A stateless 403: no transaction, so a forged source cannot make us
+ * retransmit at a victim. */
+static void refuse_untrusted(void *arg, const osip_message_t *m, size_t method,
                              const struct addr *src)
 {
+    struct relayd *d = arg;
     char what[40];
     if (method == RELAY_M_ACK)
         return; /* never answered */
     d->ctx.stats.forbidden++;
     snprintf(what, sizeof what, "%.32s", sip_method(m)); /* a method is any token */
-    log_peer(&d->ctx, src, what, "not in proxies, answered 403");
-    relay_reply_stateless(&d->ctx, m, 403, src);
-}
-
-static void handle_request(struct relayd *d, osip_message_t **mp, const struct addr *src)
-{
-    osip_message_t *m = *mp;
-    struct txn_server *st = NULL;
-    enum relay_method method = method_of(m);
-
-    /* Responses go to the datagram's source and nowhere else (RFC 3581
-     * with rport forced, as a Via may name any host). */
-    if (sip_via_set_received(m, src) != 0)
-        return;
-    if (!trusted(&d->ctx, src)) {
-        refuse_untrusted(d, m, method, src);
-        return;
-    }
-    int rc = txn_server_receive(d->tl, mp, src, d->ctx.tp, &st);
-    if (rc == TXN_RETRANSMISSION) {
-        d->ctx.stats.absorbed++;
-        return;
-    }
-    if (rc == TXN_ACK_ABSORBED) {
-        d->ctx.stats.acks_absorbed++;
-        return;
-    }
-    if (rc < 0) {
-        if (rc == -EINVAL && method != RELAY_M_ACK)
-            relay_reply_stateless(&d->ctx, m, 400, src);
-        return;
-    }
-    if (!st) {
-        d->ctx.stats.stray_acks++; /* no transaction: nothing to end */
-        return;
-    }
-    d->ctx.stats.requests[method]++;
-    dispatch(d, st, m, method);
-    /* Never leave a transaction unanswered until server_max_ms. */
-    if (!txn_server_is_final(st))
-        relay_reply_status(&d->ctx, st, 500, NULL);
+    txn_intake_log_peer(&d->intake, src, what, "not in proxies, answered 403");
+    txn_reply_stateless(&d->ctx.reply, m, 403, src);
 }
 
 void relayd_receive(struct relayd *d, const struct addr *src, const char *buf, size_t len)
 {
-    osip_message_t *m = NULL;
-    struct sip_parse_result res = {0};
-
-    if (sip_parse(&m, buf, len, &res) != 0) {
-        refuse_unparsed(d, &m, &res, src);
-    } else if (!sip_is_request(m)) {
-        d->ctx.stats.stray_responses++; /* relayd sends no requests */
-    } else {
-        handle_request(d, &m, src);
-    }
-    if (m)
-        sip_free(m);
+    txn_intake_receive(&d->intake, src, buf, len);
 }

@@ -4,14 +4,19 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "pinhole/log.h"
 #include "pinhole/sdp.h"
+#include "pinhole/sip.h"
+#include "pinhole/table.h"
 #include "port_pool.h"
 #include "relay_limits.h"
 
-#define HASH_MIN_BUCKETS 64
+/* The Call-ID index is a pure lookup: expiry is the sweep's (activity is
+ * a plain store on the media path), so the table's wheel stays empty and
+ * any tick will do. It starts at 64 buckets and doubles as calls arrive. */
+#define INDEX_HINT 64
+#define INDEX_TICK_MS 1000
 
 struct relay_stream {
     struct media_sock rtp, rtcp;
@@ -21,12 +26,10 @@ struct relay_stream {
 
 struct session {
     struct session_table *table;
-    struct session *hnext;        /* hash chain */
     struct session *prev, *next;  /* every session, oldest first */
     struct relay_stream *streams; /* in m= line order */
     uint64_t created_ms;
     uint64_t last_activity_ms; /* written by the media path */
-    uint32_t hash;
     uint8_t nstreams;
     char call_id[];
 };
@@ -36,26 +39,15 @@ struct session_table {
     struct media *media;
     struct port_pool *pool;
     struct timer *sweep;
-    struct session **buckets;
-    size_t nbuckets; /* a power of two */
-    struct session *oldest, *newest;
-    size_t count, streams;
-    uint32_t seed;
+    struct table *index;             /* Call-ID → session; on_free NULL: the list frees */
+    struct session *oldest, *newest; /* every session: the sweep and /sessions walk it */
+    size_t streams;
     uint64_t timeout_ms, lifetime_ms;
     uint64_t expired_idle, expired_lifetime;
     struct addr media_address;
     uint16_t port_min, port_max;
     struct log_ratelimit fd_log; /* every INVITE hits it once descriptors run out */
 };
-
-/* FNV-1a, seeded per process so Call-IDs cannot be chosen to collide. */
-static uint32_t hash_call_id(uint32_t seed, const char *s)
-{
-    uint32_t h = 2166136261u ^ seed;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
 
 static void on_sweep(struct timer *tm, void *arg)
 {
@@ -90,11 +82,9 @@ static int build(struct session_table *t, const struct session_table_config *cfg
         err = media_new(&t->media, t->loop, &mc);
     if (err == 0)
         err = timer_new(&t->sweep, t->loop, on_sweep, t);
-    if (err)
-        return err;
-    t->nbuckets = HASH_MIN_BUCKETS;
-    t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
-    return t->buckets ? 0 : -ENOMEM;
+    if (err == 0)
+        err = table_new(&t->index, INDEX_HINT, INDEX_TICK_MS, NULL, NULL, NULL);
+    return err;
 }
 
 int session_table_new(struct session_table **out, struct loop *l,
@@ -114,8 +104,6 @@ int session_table_new(struct session_table **out, struct loop *l,
     t->port_max = cfg->port_max;
     t->fd_log.interval_s = 10;
     t->fd_log.burst = 5;
-    if (getrandom(&t->seed, sizeof t->seed, GRND_NONBLOCK) != sizeof t->seed)
-        t->seed = (uint32_t)(uintptr_t)t ^ (uint32_t)loop_now_ms(l);
     err = build(t, cfg);
     if (err) {
         session_table_free(t);
@@ -136,7 +124,7 @@ void session_table_free(struct session_table *t)
     timer_free(t->sweep);
     media_free(t->media);
     port_pool_free(t->pool);
-    free(t->buckets);
+    table_free(t->index);
     free(t);
 }
 
@@ -149,53 +137,11 @@ int session_table_reconfigure(struct session_table *t, const struct session_tabl
     return 0;
 }
 
-/* ---- hash ---- */
-
-static struct session **bucket_of(const struct session_table *t, uint32_t hash)
-{
-    return &t->buckets[hash & (t->nbuckets - 1)];
-}
-
-/* Doubles the buckets at load factor 1; on allocation failure the table
- * keeps working with longer chains. */
-static void hash_grow(struct session_table *t)
-{
-    size_t n = t->nbuckets * 2;
-    struct session **b = calloc(n, sizeof *b);
-
-    if (!b)
-        return;
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        struct session *s = t->buckets[i], *next;
-        for (; s; s = next) {
-            next = s->hnext;
-            s->hnext = b[s->hash & (n - 1)];
-            b[s->hash & (n - 1)] = s;
-        }
-    }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = n;
-}
-
-static void hash_remove(struct session_table *t, struct session *s)
-{
-    struct session **pp = bucket_of(t, s->hash);
-    while (*pp && *pp != s)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = s->hnext;
-}
+/* ---- lookup ---- */
 
 struct session *session_table_get(const struct session_table *t, const char *call_id)
 {
-    uint32_t h = hash_call_id(t->seed, call_id);
-    struct session *s = *bucket_of(t, h);
-
-    for (; s; s = s->hnext)
-        if (s->hash == h && strcmp(s->call_id, call_id) == 0)
-            return s;
-    return NULL;
+    return table_get(t->index, call_id);
 }
 
 void session_table_foreach(const struct session_table *t, session_visit_cb cb, void *arg)
@@ -207,48 +153,34 @@ void session_table_foreach(const struct session_table *t, session_visit_cb cb, v
 
 /* ---- sessions ---- */
 
-static bool call_id_valid(const char *call_id, size_t *len)
-{
-    size_t n = strnlen(call_id, RELAY_CALL_ID_MAX + 1);
-
-    if (n == 0 || n > RELAY_CALL_ID_MAX)
-        return false;
-    /* RFC 3261 §25.1 word characters are visible ASCII; this also keeps
-     * the Call-ID safe to print in log lines. */
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)call_id[i] <= 0x20 || (unsigned char)call_id[i] >= 0x7f)
-            return false;
-    *len = n;
-    return true;
-}
-
 int session_create(struct session_table *t, const char *call_id, struct session **out)
 {
     struct session *s;
     size_t n;
+    int err;
 
-    if (!call_id || !call_id_valid(call_id, &n))
+    if (!sip_call_id_valid(call_id, RELAY_CALL_ID_MAX))
         return -EINVAL;
     if (session_table_get(t, call_id))
         return -EEXIST;
+    n = strlen(call_id);
     s = calloc(1, sizeof *s + n + 1);
     if (!s)
         return -ENOMEM;
     memcpy(s->call_id, call_id, n + 1);
+    err = table_put(t->index, s->call_id, s, 0, NULL);
+    if (err) {
+        free(s);
+        return err;
+    }
     s->table = t;
-    s->hash = hash_call_id(t->seed, call_id);
     s->created_ms = s->last_activity_ms = loop_now_ms(t->loop);
-    if (t->count >= t->nbuckets)
-        hash_grow(t);
-    s->hnext = *bucket_of(t, s->hash);
-    *bucket_of(t, s->hash) = s;
     s->prev = t->newest;
     if (t->newest)
         t->newest->next = s;
     else
         t->oldest = s;
     t->newest = s;
-    t->count++;
     *out = s;
     return 0;
 }
@@ -317,7 +249,7 @@ void session_free(struct session *s)
         t->streams--;
         free(st);
     }
-    hash_remove(t, s);
+    table_remove(t->index, s->call_id);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -326,7 +258,6 @@ void session_free(struct session *s)
         s->next->prev = s->prev;
     else
         t->newest = s->prev;
-    t->count--;
     free(s);
 }
 
@@ -380,7 +311,7 @@ size_t session_table_expire(struct session_table *t, uint64_t now_ms)
 void session_table_get_stats(const struct session_table *t, struct session_table_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->sessions = t->count;
+    out->sessions = table_count(t->index);
     out->streams = t->streams;
     out->pairs_in_use = port_pool_in_use(t->pool);
     out->pairs_free = port_pool_available(t->pool);

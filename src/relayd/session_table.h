@@ -10,8 +10,10 @@
  * called by the SIP layer (BYE, failed INVITE: design.md decision 9), by
  * the idle timeout, by the lifetime cap or by session_table_free.
  *
- * Lookup by Call-ID is a hash; the media path never looks anything up, it
- * reaches its stream from the socket and stamps the session's activity. */
+ * Lookup by Call-ID is libpinhole's table (SipHash under a random key, so
+ * a proxy cannot choose Call-IDs that collide); the media path never looks
+ * anything up, it reaches its stream from the socket and stamps the
+ * session's activity. */
 #ifndef RELAYD_SESSION_TABLE_H
 #define RELAYD_SESSION_TABLE_H
 
@@ -74,8 +76,8 @@ struct session *session_table_get(const struct session_table *t, const char *cal
 
 /* A new session with no streams (fig. 10 step 64). call_id is copied.
  * Returns 0, -EEXIST (design.md decision 4: never two for one Call-ID),
- * -EINVAL (empty, over RELAY_CALL_ID_MAX, or with a control character),
- * -ENOMEM. *out is owned by the table. */
+ * -EINVAL (NULL, or not 1..RELAY_CALL_ID_MAX visible ASCII characters:
+ * sip_call_id_valid), -ENOMEM. *out is owned by the table. */
 int session_create(struct session_table *t, const char *call_id, struct session **out);
 /* Allocates a port pair for the next m= line, binds both sockets and starts
  * relaying on them (fig. 10 step 62). Returns 0 with the RTP port in

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pinhole/txn_reply.h"
+
 #include "relay_check.h"
 #include "relay_limits.h"
 #include "relay_offer.h"
-#include "relay_reply.h"
 
 /* A response with an optional reason phrase and extra header; 415 also
  * gets the Accept header RFC 3261 21.4.13 asks for (a header field the
@@ -24,11 +25,11 @@ static void reply_full(struct relay_ctx *c, struct txn_server *st, int status, c
     if (err == 0 && status == 415 && osip_message_set_accept(resp, "application/sdp") != 0)
         err = -ENOMEM;
     if (err == 0) {
-        relay_reply_send(c, st, resp);
+        txn_reply_send(&c->reply, st, resp);
     } else {
         c->stats.send_errors++;
         /* never leave the transaction without a final answer */
-        relay_reply_status(c, st, 500, NULL);
+        txn_reply_status(&c->reply, st, 500, NULL);
     }
     if (resp)
         sip_free(resp);
@@ -90,7 +91,7 @@ static void allocation_failed(struct relay_ctx *c, struct txn_server *st, struct
     if (created)
         session_free(s);
     if (err == -E2BIG) {
-        relay_reply_status(c, st, 500, NULL);
+        txn_reply_status(&c->reply, st, 500, NULL);
         return;
     }
     reply_full(c, st, 503, NULL, "Retry-After", SETUP_RETRY_AFTER_S);
@@ -176,7 +177,7 @@ static void answer_relay(struct relay_ctx *c, struct txn_server *st, struct rela
     if (err) {
         if (created)
             session_free(s);
-        relay_reply_status(c, st, 500, NULL);
+        txn_reply_status(&c->reply, st, 500, NULL);
         return;
     }
     log_session(s, created);
@@ -186,7 +187,7 @@ static void answer_relay(struct relay_ctx *c, struct txn_server *st, struct rela
         c->stats.sessions_reused++;
     /* A failed send is a lost datagram: the proxy retransmits the INVITE
      * and the transaction resends this 302, so the session stays. */
-    relay_reply_send(c, st, resp);
+    txn_reply_send(&c->reply, st, resp);
     sip_free(resp);
 }
 
@@ -232,7 +233,7 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
         return;
     }
     if (!relay_check_accepts_sdp(req)) {
-        relay_reply_status(c, st, 406, NULL);
+        txn_reply_status(&c->reply, st, 406, NULL);
         return;
     }
     int err = relay_offer_read(&offer, req, &why);
@@ -240,7 +241,7 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
         if (err == -EINVAL)
             refuse_offer(c, st, &why);
         else
-            relay_reply_status(c, st, 500, NULL);
+            txn_reply_status(&c->reply, st, 500, NULL);
         return;
     }
     struct session *s = find_or_create(c, st, &offer, call_id, &created);
@@ -257,12 +258,12 @@ void setup_bye(struct relay_ctx *c, struct txn_server *st, const osip_message_t 
     if (sip_call_id(req, call_id, sizeof call_id) == 0)
         s = session_table_get(c->sessions, call_id);
     if (!s) {
-        relay_reply_status(c, st, 481, NULL);
+        txn_reply_status(&c->reply, st, 481, NULL);
         return;
     }
     log_info("relay session %s: released by BYE (%zu streams, %llu packets from its channels)",
              session_call_id(s), session_stream_count(s), (unsigned long long)session_packets(s));
     session_free(s);
     c->stats.sessions_released++;
-    relay_reply_status(c, st, 200, NULL);
+    txn_reply_status(&c->reply, st, 200, NULL);
 }

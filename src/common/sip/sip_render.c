@@ -154,10 +154,17 @@ static int put_params(struct out *o, const osip_list_t *params)
     return 0;
 }
 
+/* The element writers below all take `const void *elem`, the type
+ * put_list calls them through: calling a function through a pointer of
+ * another type is undefined (C11 6.3.2.3p8), so none is cast. */
+
 /* From, To, Route, Record-Route and (not "*") Contact: the URI always in
- * angle brackets, the display name as received. */
-static int put_name_addr(struct out *o, const osip_from_t *f)
+ * angle brackets, the display name as received. elem: an osip_from_t
+ * (osip_to_t, osip_route_t, osip_record_route_t and osip_contact_t are the
+ * same type). */
+static int put_name_addr(struct out *o, const void *elem)
 {
+    const osip_from_t *f = elem;
     if (!f->url)
         return -ENOTSUP;
     if (f->displayname) {
@@ -172,8 +179,9 @@ static int put_name_addr(struct out *o, const osip_from_t *f)
     return put_params(o, &f->gen_params);
 }
 
-static int put_via(struct out *o, const osip_via_t *v)
+static int put_via(struct out *o, const void *elem)
 {
+    const osip_via_t *v = elem;
     if (!v->host || !v->version || !v->protocol)
         return -ENOTSUP;
     PUT_LIT(o, "SIP/");
@@ -197,8 +205,9 @@ static int put_via(struct out *o, const osip_via_t *v)
     return 0;
 }
 
-static int put_contact(struct out *o, const osip_contact_t *c)
+static int put_contact(struct out *o, const void *elem)
 {
+    const osip_contact_t *c = elem;
     if (c->displayname && c->displayname[0] == '*') {
         put_char(o, '*');
         return 0;
@@ -228,8 +237,9 @@ static int put_content_type(struct out *o, const osip_content_type_t *ct)
 
 /* An unknown header: osip keeps its name lower-cased and prints the first
  * letter upper-cased. */
-static int put_other(struct out *o, const osip_header_t *h)
+static int put_other(struct out *o, const void *elem)
 {
+    const osip_header_t *h = elem;
     if (!h->hname || !h->hname[0])
         return -ENOTSUP;
     char first = h->hname[0];
@@ -241,20 +251,22 @@ static int put_other(struct out *o, const osip_header_t *h)
     return 0;
 }
 
-/* Allow and Content-Encoding: one token per element. */
-static int put_token(struct out *o, const osip_allow_t *a)
+/* Allow and Content-Encoding: one token per element (osip_allow_t and
+ * osip_content_encoding_t are the same type). */
+static int put_token(struct out *o, const void *elem)
 {
+    const osip_allow_t *a = elem;
     if (!a->value)
         return -ENOTSUP;
     put_str(o, a->value);
     return 0;
 }
 
-typedef int (*put_elem_fn)(struct out *o, const void *elem);
+typedef int (*put_elem_cb)(struct out *o, const void *elem);
 
 /* One "Name: value" line per element of a header list. */
 static int put_list(struct out *o, const osip_list_t *l, const char *name, size_t name_len,
-                    put_elem_fn fn)
+                    put_elem_cb fn)
 {
     osip_list_iterator_t it;
     for (void *e = osip_list_get_first((osip_list_t *)l, &it); e; e = osip_list_get_next(&it)) {
@@ -267,7 +279,7 @@ static int put_list(struct out *o, const osip_list_t *l, const char *name, size_
     return 0;
 }
 
-#define PUT_LIST(o, l, lit, fn) put_list((o), (l), (lit), sizeof(lit) - 1, (put_elem_fn)(fn))
+#define PUT_LIST(o, l, lit, fn) put_list((o), (l), (lit), sizeof(lit) - 1, (fn))
 
 static int put_start_line(struct out *o, const osip_message_t *m)
 {

@@ -5,6 +5,9 @@
 #  - a phone registers with credentials (401, then 200) and redirectd has
 #    its binding; a wrong password gets a new 401; credentials of alice
 #    used for bob get 403;
+#  - a call with credentials: INVITE, 407, INVITE with Proxy-Authorization,
+#    answered by a registered callee; BYE in the dialog goes through
+#    unchallenged;
 #  - a replayed Authorization (same nonce and nc, new transaction) gets
 #    401; Contact: * without credentials gets 401 and alice stays
 #    registered;
@@ -22,16 +25,17 @@ source "$(dirname "$0")/proxyd_lib.sh"
 for tool in svwar svcrack; do
     command -v "$tool" >/dev/null || { log "SKIP: $tool missing (sipvicious)"; exit 77; }
 done
-P=$(free_port); P2=$(free_port); R=$(free_port); Y=$(free_port); A=$(free_port)
+P=$(free_port); P2=$(free_port); P3=$(free_port); R=$(free_port); Y=$(free_port)
+A=$(free_port)
 S=$(free_port); S2=$(free_port)
 cat >"$WORK/redirectd.conf" <<CONF
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1" ];
 CONF
-write_proxyd_conf() { # listen stats algorithms
+write_proxyd_conf() { # listen stats algorithms [advertise]
     cat >"$WORK/proxyd-$1.conf" <<CONF
 listen = "127.0.0.1:$1";
-advertise = "127.0.0.1:$A";
+advertise = "127.0.0.1:${4:-$A}";
 redirect = "127.0.0.1:$R";
 relays = [ "127.0.0.1:$Y" ];
 nat = { keepalive_interval = 0; };
@@ -49,15 +53,18 @@ CONF
 }
 write_proxyd_conf "$P" "$S" "MD5"
 write_proxyd_conf "$P2" "$S2" "SHA-512-256, SHA-256, MD5"
+# the calls' proxy: advertises itself, so redirectd sends its calls back to it
+write_proxyd_conf "$P3" "$(free_port)" "MD5" "$P3"
 start_daemon redirectd "$WORK/redirectd.conf"; RPID=$LAST_PID
 start_daemon proxyd "$WORK/proxyd-$P.conf"; PPID_=$LAST_PID
 start_daemon proxyd-2 "$WORK/proxyd-$P2.conf"; PPID2=$LAST_PID
+start_daemon proxyd-3 "$WORK/proxyd-$P3.conf"; PPID3=$LAST_PID
 
-# auth_phone NAME PORT AOR USER PASSWORD [IP]: the SIPp phone of
-# proxyd_auth_register.xml, on 127.0.0.1 or IP.
+# auth_phone NAME PORT AOR USER PASSWORD [IP [PROXY_PORT]]: the SIPp phone
+# of proxyd_auth_register.xml, on 127.0.0.1 or IP, registering at $P.
 auth_phone() {
     local ip=${6:-127.0.0.1}
-    sipp_run "$1" "127.0.0.1:$P" -sf "$SCEN/proxyd_auth_register.xml" -i "$ip" -p "$2" \
+    sipp_run "$1" "127.0.0.1:${7:-$P}" -sf "$SCEN/proxyd_auth_register.xml" -i "$ip" -p "$2" \
         -m 1 -key aor "$3" -key contact "$ip:$2" -au "$4" -ap "$5" -trace_msg \
         -message_file "$WORK/$1.msg" -timeout 20 -timeout_error || true
 }
@@ -84,7 +91,26 @@ expect_final other 403 "alice's credentials registering bob: 403"
 ask ask2 bob
 expect_status ask2 404 "bob was never registered"
 
-# 2. Replay and Contact: * from a stdlib client.
+# 2. A call: carol (callee, SIPp's built-in UAS) registers, bob calls her.
+CAROL=$(free_port)
+auth_phone carol "$CAROL" carol carol carol-secret 127.0.0.1 "$P3"
+expect_final carol 200 "the callee registered with her password"
+(cd "$WORK" && timeout 30 sipp -sn uas -i 127.0.0.1 -p "$CAROL" -m 1 -nostdin \
+    -trace_msg -message_file "$WORK/uas.msg" >"$WORK/uas.out" 2>&1) &
+UAS=$!
+sleep 0.3
+sipp_run caller "127.0.0.1:$P3" -sf "$SCEN/call_uac_auth.xml" -i 127.0.0.1 -p "$(free_port)" \
+    -s carol -key me bob -au bob -ap bob-secret -m 1 -trace_msg -message_file "$WORK/caller.msg" \
+    -timeout 20 -timeout_error || true
+wait "$UAS" || true
+check "the INVITE was challenged with 407" grep -q "^SIP/2.0 407" "$WORK/caller.msg"
+check "the call with credentials was answered and hung up" grep -q "Successful call *| *[0-9]* *| *1 " \
+    "$WORK/caller.out"
+check "the callee got the INVITE without our credentials" \
+    bash -c "grep -q '^INVITE sip:carol' '$WORK/uas.msg' && ! grep -qi '^Proxy-Authorization' '$WORK/uas.msg'"
+check "the callee got the BYE" grep -q "^BYE " "$WORK/uas.msg"
+
+# 3. Replay and Contact: * from a stdlib client.
 got=$(python3 "$SRC_DIR/tests/integration/auth_client.py" replay "127.0.0.1:$P" carol carol-secret)
 check "401, 200, then the replayed credentials get 401 (got: $got)" test "$got" = "401 200 401"
 got=$(python3 "$SRC_DIR/tests/integration/auth_client.py" star "127.0.0.1:$P" alice)
@@ -92,11 +118,11 @@ check "Contact: * without credentials is challenged (got: $got)" test "$got" = "
 ask ask3 alice
 expect_status ask3 302 "alice is still registered"
 
-# 3. The default challenge: strongest first (RFC 8760).
+# 4. The default challenge: strongest first (RFC 8760).
 got=$(python3 "$SRC_DIR/tests/integration/auth_client.py" challenge "127.0.0.1:$P2" INVITE alice)
 check "407 offering SHA-512-256, SHA-256, MD5 (got: $got)" test "$got" = "407 SHA-512-256 SHA-256 MD5"
 
-# 4. sipvicious (its -b does not set the source address: everything comes
+# 5. sipvicious (its -b does not set the source address: everything comes
 #    from 127.0.0.1, which the wrong password and the replay above have
 #    already given two failures). svwar first notices that an unknown user
 #    is challenged like a known one and gives up; forced, it still finds
@@ -132,6 +158,7 @@ expect_status ask4 302 "alice's registration is untouched by the attack"
 auth_phone bob "$(free_port)" bob bob bob-secret 127.0.0.5
 expect_final bob 200 "a real phone on another address still registers"
 
+stop_daemon "$PPID3" proxyd-3
 stop_daemon "$PPID2" proxyd-2
 stop_daemon "$PPID_" proxyd
 stop_daemon "$RPID" redirectd

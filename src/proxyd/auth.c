@@ -425,7 +425,8 @@ bool auth_check(struct auth *a, struct txn_server *st, const osip_message_t *req
             if (log_ratelimit_allow(&a->rl)) {
                 char who[ADDR_STRLEN];
                 log_info("auth: %s authenticated as \"%.64s\" but speaks for \"%.64s\": 403",
-                         addr_format(&rx->src, who, sizeof who), cr.user, claimed ? claimed : "");
+                         addr_format(&rx->src, who, sizeof who), cr.user,
+                         claimed && sip_user_valid(claimed, USERS_FIELD_MAX) ? claimed : "?");
             }
             (void)txn_server_respond_status(st, 403);
             return false;
@@ -433,8 +434,8 @@ bool auth_check(struct auth *a, struct txn_server *st, const osip_message_t *req
         a->stats.ok++;
         return true;
     }
-    if (v == V_FAIL && present)
-        count_failure(a, &rx->src, why, cr.user);
+    if (v == V_FAIL && present) /* the name goes into a log line: only a valid one */
+        count_failure(a, &rx->src, why, sip_user_valid(cr.user, USERS_FIELD_MAX) ? cr.user : "?");
     challenge(a, st, registrar, v == V_STALE);
     return false;
 }

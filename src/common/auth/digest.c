@@ -35,16 +35,20 @@ size_t digest_hex_len(enum digest_alg a)
     return a == DIGEST_MD5 ? 32 : 64;
 }
 
+/* OpenSSL 3 looks an algorithm up in its provider tables on every
+ * EVP_sha256()-style init; fetched once here, the lookup is not paid per
+ * digest (a registration hashes up to five times). Single-threaded
+ * daemons: the cache needs no lock. Never freed: process lifetime. */
+static EVP_MD *md_cache[DIGEST_ALG_COUNT];
+
 static const EVP_MD *md_of(enum digest_alg a)
 {
-    switch (a) {
-    case DIGEST_SHA512_256:
-        return EVP_sha512_256();
-    case DIGEST_SHA256:
-        return EVP_sha256();
-    default:
-        return EVP_md5();
-    }
+    static const char *const fetch_names[DIGEST_ALG_COUNT] = {"SHA512-256", "SHA256", "MD5"};
+    if (a >= DIGEST_ALG_COUNT)
+        a = DIGEST_MD5;
+    if (!md_cache[a])
+        md_cache[a] = EVP_MD_fetch(NULL, fetch_names[a], NULL);
+    return md_cache[a];
 }
 
 static void to_hex(const unsigned char *b, size_t n, char *out)
@@ -60,10 +64,13 @@ static void to_hex(const unsigned char *b, size_t n, char *out)
 /* H(parts[0] ":" parts[1] ":" ... ) as hex. */
 static int hash_joined(enum digest_alg a, const char *const *parts, size_t n, char *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char out_md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, md_of(a), NULL);
+    static EVP_MD_CTX *ctx; /* reused: one digest at a time */
+    const EVP_MD *md = md_of(a);
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL);
     for (size_t i = 0; ok && i < n; i++) {
         if (i > 0)
             ok = EVP_DigestUpdate(ctx, ":", 1);
@@ -71,11 +78,10 @@ static int hash_joined(enum digest_alg a, const char *const *parts, size_t n, ch
             ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
     }
     if (ok)
-        ok = EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
+        ok = EVP_DigestFinal_ex(ctx, out_md, &len);
     if (!ok || len * 2 + 1 > DIGEST_HEX_MAX)
         return -ENOMEM;
-    to_hex(md, len, out);
+    to_hex(out_md, len, out);
     return 0;
 }
 
@@ -106,7 +112,8 @@ bool digest_equal(const char *a, const char *b)
 int digest_hmac(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out)
 {
     unsigned int n = 0;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) || n != DIGEST_HMAC_LEN)
+    const EVP_MD *sha256 = md_of(DIGEST_SHA256);
+    if (!sha256 || !HMAC(sha256, key, (int)key_len, data, len, out, &n) || n != DIGEST_HMAC_LEN)
         return -ENOMEM;
     return 0;
 }

@@ -21,9 +21,10 @@
 #define TEST_T4 50
 #define TEST_MAX 200
 #define TEST_64T1 (64 * TEST_T1)
-/* libevent reads CLOCK_MONOTONIC_COARSE (one jiffy, up to 4 ms) and arms
- * timers from the time cached at the start of a loop turn: a timer may
- * fire that much before the precise clock says it is due. */
+/* libevent arms timers from the time cached at the start of a loop turn,
+ * and the tables' clock (loop_now_ms) is CLOCK_MONOTONIC_COARSE (one
+ * jiffy, up to 4 ms): a deadline may come that much before the precise
+ * clock says it is due. */
 #define TEST_SLACK 5
 
 static inline uint64_t mono_ms(void)

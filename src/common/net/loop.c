@@ -53,7 +53,15 @@ int loop_new(struct loop **out)
     struct loop *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->base = event_base_new();
+    /* Precise timers: by default libevent reads CLOCK_MONOTONIC_COARSE,
+     * so a timer (an RFC 3261 timer D, a keepalive tick) could fire up to
+     * a jiffy (4 ms) before it is due. The precise clock is a vDSO read too. */
+    struct event_config *ec = event_config_new();
+    if (ec)
+        (void)event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    l->base = ec ? event_base_new_with_config(ec) : NULL;
+    if (ec)
+        event_config_free(ec);
     if (!l->base) {
         free(l);
         return -ENOMEM;

@@ -25,13 +25,17 @@
 # CPU use of proxyd and redirectd; then the highest rate with zero
 # failures per mode, and auth/plain. Loopback only, bounded (under 4
 # minutes); every process it starts is killed on exit.
-# Environment: RATES (default "1000 2000 4000 6000 8000 10000 12000"),
+# Environment: RATES (default "1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"),
 # STEP_S (default 4), MODES (default "plain auth").
 set -euo pipefail
 
 BUILD=${1:?usage: bench/register_bench.sh BUILD_DIR}
-RATES=${RATES:-"1000 2000 4000 6000 8000 10000 12000"}
-PER_SOURCE=1500 # calls/s per SIPp instance: under proxyd's FLOOD_RATE of 2000
+RATES=${RATES:-"1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"}
+# calls/s per SIPp instance, under proxyd's FLOOD_RATE of 2000 datagrams/s
+# per source: a plain registration is one datagram from the phone, an
+# authenticated one two (the REGISTER and the REGISTER with credentials).
+PER_SOURCE_PLAIN=1500
+PER_SOURCE_AUTH=900
 STEP_S=${STEP_S:-4}
 MODES=${MODES:-"plain auth"}
 USERS=60000
@@ -200,6 +204,8 @@ sipp_step() {
 
 run_mode() { # mode: prints the table; sets BEST
 MODE=$1
+PER_SOURCE=$PER_SOURCE_PLAIN
+[ "$MODE" = auth ] && PER_SOURCE=$PER_SOURCE_AUTH
 start_daemons "$MODE"
 echo "[$MODE] proxyd + redirectd on CPU 0, SIPp on CPU 1; ${STEP_S}s per rate, NATed REGISTERs"
 printf '%8s %9s %7s %8s %7s %8s %8s %10s %6s\n' asked achieved failed retrans "rtd ms" \

@@ -185,6 +185,35 @@ static void edited_messages_render_as_osip(void **state)
     sip_free(m);
 }
 
+/* proxyd's challenges (issue #14) render as osip writes them: every
+ * field, several headers, next to Contact, Allow and unknown headers. */
+static void challenges_render_as_osip(void **state)
+{
+    (void)state;
+    static const char *cases[] = {
+        "SIP/2.0 401 Unauthorized\r\n" HEAD "CSeq: 1 REGISTER\r\n"
+        "Contact: <sip:a@192.0.2.1>;expires=60\r\n"
+        "WWW-Authenticate: Digest realm=\"pinhole.test\", nonce=\"0123abcd\", "
+        "algorithm=SHA-512-256, qop=\"auth\"\r\n"
+        "WWW-Authenticate: Digest realm=\"pinhole.test\", nonce=\"0123abcd\", "
+        "algorithm=SHA-256, qop=\"auth\", stale=true\r\n"
+        "WWW-Authenticate: Digest realm=\"pinhole.test\", domain=\"sip:x\", nonce=\"0123abcd\", "
+        "opaque=\"op\", algorithm=MD5, qop=\"auth\"\r\n"
+        "Allow: INVITE, ACK\r\nX-Other: 1\r\nContent-Length: 0\r\n\r\n",
+        "SIP/2.0 407 Proxy Authentication Required\r\n" HEAD "CSeq: 1 INVITE\r\n"
+        "Proxy-Authenticate: Digest realm=\"pinhole.test\", nonce=\"ab\", algorithm=MD5, "
+        "qop=\"auth\"\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n",
+        "SIP/2.0 401 Unauthorized\r\n" HEAD "CSeq: 1 REGISTER\r\n"
+        "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n"
+        "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\nContent-Length: 0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        osip_message_t *m = sip_text(cases[i]);
+        assert_int_equal(compare_with_osip(m, cases[i]), 0);
+        sip_free(m);
+    }
+}
+
 static void what_osip_renders_is_left_to_it(void **state)
 {
     (void)state;
@@ -252,6 +281,7 @@ int main(void)
         cmocka_unit_test(every_torture_message_renders_as_osip),
         cmocka_unit_test(edge_cases_render_as_osip),
         cmocka_unit_test(edited_messages_render_as_osip),
+        cmocka_unit_test(challenges_render_as_osip),
         cmocka_unit_test(what_osip_renders_is_left_to_it),
         cmocka_unit_test(serialize_takes_the_fast_path),
         cmocka_unit_test(a_short_buffer_is_refused),

@@ -53,6 +53,12 @@ int digest_response(enum digest_alg a, const struct digest_input *in, char *out)
 /* Compares two hex strings in time that depends on their length only. */
 bool digest_equal(const char *a, const char *b);
 
+/* The n bytes of b as 2n lowercase hex digits and a NUL in out. */
+void digest_hex(const uint8_t *b, size_t n, char *out);
+/* The value of the n (1..16) hex digits at s, either case. 0, or -EINVAL
+ * for anything but a hex digit among them. */
+int digest_hex_value(const char *s, size_t n, uint64_t *out);
+
 /* HMAC-SHA-256 of data under key into out[DIGEST_HMAC_LEN]. 0 or -ENOMEM. */
 int digest_hmac(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 

@@ -259,21 +259,13 @@ void auth_foreach_ban(const struct auth *a, auth_ban_cb cb, void *arg)
 
 /* ---- who is challenged ---- */
 
-static bool to_the_proxy_itself(const struct auth *a, const osip_message_t *req,
-                                const struct proxy_rx *rx)
-{
-    struct addr to;
-    return !sip_request_uri_user(req) && sip_request_uri_addr(req, &to) == 0 &&
-           proxy_env_is_us(a->env, &to, rx->tp);
-}
-
 bool auth_required(const struct auth *a, const osip_message_t *req, const struct proxy_rx *rx)
 {
     if (sip_method_is(req, "ACK") || sip_method_is(req, "CANCEL") || sip_to_tag(req))
         return false;
-    if (addr_list_match(&a->env->cfg->peers, &rx->src) || proxy_env_trusted(a->env, &rx->src))
+    if (proxy_env_exempt(a->env, &rx->src))
         return false;
-    return !(sip_method_is(req, "OPTIONS") && to_the_proxy_itself(a, req, rx));
+    return !(sip_method_is(req, "OPTIONS") && proxy_env_addressed_to_us(a->env, req, rx->tp));
 }
 
 /* ---- the challenge ---- */
@@ -307,23 +299,14 @@ static void challenge(struct auth *a, struct txn_server *st, bool registrar, boo
 
 /* ---- verifying ---- */
 
-/* nc: 8 hex digits (RFC 7616 §3.4). */
+/* nc: 8 hex digits (RFC 7616 §3.4), not zero. */
 static int parse_nc(const char *s, uint32_t *out)
 {
-    uint32_t v = 0;
-    if (strlen(s) != 8)
+    uint64_t v;
+    if (strlen(s) != 8 || digest_hex_value(s, 8, &v) != 0 || v == 0)
         return -EINVAL;
-    for (size_t i = 0; i < 8; i++) {
-        char c = s[i] | 0x20;
-        unsigned d = s[i] >= '0' && s[i] <= '9' ? (unsigned)(s[i] - '0')
-                     : c >= 'a' && c <= 'f'     ? (unsigned)(c - 'a' + 10)
-                                                : 16;
-        if (d == 16)
-            return -EINVAL;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return v ? 0 : -EINVAL;
+    *out = (uint32_t)v;
+    return 0;
 }
 
 /* The outcome of one set of credentials. */

@@ -48,8 +48,8 @@ static void on_request(struct intake *in, const struct transport *tp, const stru
         return;
     int r = txn_server_receive(env->txn, reqp, src, tp, &st);
     if (r == -EINVAL && !sip_method_is(req, "ACK")) {
-        env->stats.bad_requests++; /* nothing to key a transaction on */
-        proxy_env_respond_stateless(req, tp, 400);
+        env->stats.bad_requests++;                      /* nothing to key a transaction on */
+        (void)txn_respond_stateless(tp, req, 400, src); /* src: received:rport */
         return;
     }
     if (r != TXN_NEW)
@@ -92,7 +92,7 @@ static void on_parse_error(struct intake *in, const struct transport *tp, const 
     if (!answer || sip_via_set_received(m, src) != 0)
         return;
     in->env->stats.bad_requests++;
-    proxy_env_respond_stateless(m, tp, res->error == SIP_PARSE_VERSION ? 505 : 400);
+    (void)txn_respond_stateless(tp, m, res->error == SIP_PARSE_VERSION ? 505 : 400, src);
 }
 
 void intake_receive(struct intake *in, const struct transport *tp, const struct addr *src,

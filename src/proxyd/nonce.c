@@ -11,17 +11,8 @@
 
 #define MAC_HEX 32
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-}
-
 /* The MAC of the first 32 characters of nonce (birth and random) for realm
- * as hex into mac[MAC_HEX]. */
+ * as hex into mac[MAC_HEX + 1]. */
 static int mac_of(const void *secret, size_t len, const char *realm, const char *nonce, char *mac)
 {
     char data[32 + 1 + SIP_CRED_FIELD_MAX + 1];
@@ -31,7 +22,7 @@ static int mac_of(const void *secret, size_t len, const char *realm, const char 
         return -EINVAL;
     int err = digest_hmac(secret, len, data, (size_t)n, h);
     if (!err)
-        hex(h, MAC_HEX / 2, mac);
+        digest_hex(h, MAC_HEX / 2, mac);
     return err;
 }
 
@@ -47,28 +38,12 @@ int nonce_make(const void *secret, size_t len, const char *realm, uint64_t now_s
     return err;
 }
 
-static int birth_of(const char *nonce, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < 16; i++) {
-        char c = nonce[i];
-        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                                            : 16;
-        if (d == 16)
-            return -EINVAL;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
 int nonce_check(const void *secret, size_t len, const char *realm, const char *nonce,
                 uint64_t now_s, uint64_t lifetime_s)
 {
-    char mac[MAC_HEX];
+    char mac[MAC_HEX + 1];
     uint64_t born;
-    if (strnlen(nonce, NONCE_LEN + 1) != NONCE_LEN || birth_of(nonce, &born) != 0 ||
+    if (strnlen(nonce, NONCE_LEN + 1) != NONCE_LEN || digest_hex_value(nonce, 16, &born) != 0 ||
         mac_of(secret, len, realm, nonce, mac) != 0 || CRYPTO_memcmp(mac, nonce + 32, MAC_HEX) != 0)
         return -EINVAL;
     if (born > now_s + NONCE_SKEW_S)

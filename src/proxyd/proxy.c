@@ -259,21 +259,10 @@ static void not_implemented(struct proxy *p, struct txn_server *st, const osip_m
     txn_server_respond_with(st, 501, (const char *const[]){"Allow", PROXY_ALLOW, NULL});
 }
 
-/* An OPTIONS whose Request-URI is this proxy itself (no user part): a
- * liveness check of the proxy, RFC 3261 §11. */
-static bool addressed_to_us(const struct proxy *p, const osip_message_t *req,
-                            const struct transport *tp)
-{
-    struct addr a;
-    if (sip_request_uri_user(req) || sip_request_uri_addr(req, &a) != 0)
-        return false;
-    return proxy_env_is_us(&p->env, &a, tp);
-}
-
 static void on_options(struct proxy *p, struct txn_server *st, const osip_message_t *req,
                        const struct proxy_rx *rx)
 {
-    if (!addressed_to_us(p, req, rx->tp)) {
+    if (!proxy_env_addressed_to_us(&p->env, req, rx->tp)) {
         not_implemented(p, st, req, rx); /* out of dialog to a user: not routed */
         return;
     }
@@ -332,7 +321,7 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
     /* Before any parsing: a banned source or a flood costs a hash and a
      * compare per datagram. The redirect server, the relays and the peers
      * are ours or vouched for: never rate-limited. */
-    bool ours = proxy_env_trusted(&p->env, src) || addr_list_match(&p->env.cfg->peers, src);
+    bool ours = proxy_env_exempt(&p->env, src);
     if (!ours && p->auth && auth_banned(p->auth, src))
         return;
     if (!ours && !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))

@@ -47,17 +47,16 @@ bool proxy_env_trusted(const struct proxy_env *env, const struct addr *src)
     return addr_equal(src, &env->cfg->redirect) || addr_list_match(&env->cfg->relays, src);
 }
 
-void proxy_env_respond_stateless(const osip_message_t *req, const struct transport *tp, int status)
+bool proxy_env_exempt(const struct proxy_env *env, const struct addr *src)
 {
-    osip_message_t *resp = NULL;
-    struct addr dst;
-    char *buf = NULL;
-    size_t len;
+    return proxy_env_trusted(env, src) || addr_list_match(&env->cfg->peers, src);
+}
 
-    if (sip_response_destination(req, &dst) != 0 || sip_response_new(&resp, req, status, NULL) != 0)
-        return;
-    if (sip_serialize(resp, &buf, &len) == 0)
-        (void)transport_send(tp, &dst, buf, len);
-    osip_free(buf);
-    sip_free(resp);
+bool proxy_env_addressed_to_us(const struct proxy_env *env, const osip_message_t *req,
+                               const struct transport *tp)
+{
+    struct addr a;
+    if (sip_request_uri_user(req) || sip_request_uri_addr(req, &a) != 0)
+        return false;
+    return proxy_env_is_us(env, &a, tp);
 }

@@ -103,9 +103,12 @@ bool proxy_env_is_us(const struct proxy_env *env, const struct addr *a, const st
  * datagrams are never rate-limited, and their late answers are never
  * forwarded to a phone. */
 bool proxy_env_trusted(const struct proxy_env *env, const struct addr *src);
-
-/* Sends a response to a request that has no transaction (the parser could
- * answer it but not key it): to received:rport through tp. */
-void proxy_env_respond_stateless(const osip_message_t *req, const struct transport *tp, int status);
+/* One of our servers or one of `peers`: never rate-limited, banned or
+ * challenged. */
+bool proxy_env_exempt(const struct proxy_env *env, const struct addr *src);
+/* A request whose Request-URI is this proxy itself (no user part), as an
+ * OPTIONS liveness check is (RFC 3261 §11); tp is the socket it came in on. */
+bool proxy_env_addressed_to_us(const struct proxy_env *env, const osip_message_t *req,
+                               const struct transport *tp);
 
 #endif

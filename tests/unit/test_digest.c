@@ -81,6 +81,28 @@ static void names(void **state)
     assert_false(digest_equal("abc", "abcd"));
 }
 
+static void hex_both_ways(void **state)
+{
+    const uint8_t b[] = {0x00, 0x9f, 0xa0, 0xff};
+    char out[9];
+    uint64_t v;
+    (void)state;
+    digest_hex(b, sizeof b, out);
+    assert_string_equal(out, "009fa0ff");
+    assert_int_equal(digest_hex_value(out, 8, &v), 0);
+    assert_int_equal(v, 0x009fa0ff);
+    assert_int_equal(digest_hex_value("00000001", 8, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(digest_hex_value("ABCdef", 6, &v), 0);
+    assert_int_equal(v, 0xabcdef);
+    assert_int_equal(digest_hex_value("ffffffffffffffff", 16, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(digest_hex_value("0000000g", 8, &v), -EINVAL);
+    assert_int_equal(digest_hex_value("12 4", 4, &v), -EINVAL);
+    assert_int_equal(digest_hex_value("", 0, &v), -EINVAL);
+    assert_int_equal(digest_hex_value("00000000000000001", 17, &v), -EINVAL);
+}
+
 static void hmac_rfc4231_case1(void **state)
 {
     uint8_t key[20], out[DIGEST_HMAC_LEN];
@@ -101,6 +123,7 @@ int main(void)
         cmocka_unit_test(rfc7616_md5_and_sha256),
         cmocka_unit_test(sha512_256_on_the_rfc7616_input),
         cmocka_unit_test(names),
+        cmocka_unit_test(hex_both_ways),
         cmocka_unit_test(hmac_rfc4231_case1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static const EVP_MD *md_of(enum digest_alg a)
     return md_cache[a];
 }
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
+void digest_hex(const uint8_t *b, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -81,7 +81,7 @@ static int hash_joined(enum digest_alg a, const char *const *parts, size_t n, ch
         ok = EVP_DigestFinal_ex(ctx, out_md, &len);
     if (!ok || len * 2 + 1 > DIGEST_HEX_MAX)
         return -ENOMEM;
-    to_hex(out_md, len, out);
+    digest_hex(out_md, len, out);
     return 0;
 }
 
@@ -101,6 +101,24 @@ int digest_response(enum digest_alg a, const struct digest_input *in, char *out)
         return err;
     const char *const parts[] = {in->ha1, in->nonce, in->nc, in->cnonce, in->qop, ha2};
     return hash_joined(a, parts, 6, out);
+}
+
+int digest_hex_value(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 16)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i], l = c | 0x20;
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : l >= 'a' && l <= 'f' ? (unsigned)(l - 'a' + 10)
+                                            : 16;
+        if (d == 16)
+            return -EINVAL;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
 }
 
 bool digest_equal(const char *a, const char *b)

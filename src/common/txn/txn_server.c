@@ -294,9 +294,10 @@ static int set_headers(osip_message_t *resp, const char *const *headers)
     for (size_t i = 0; headers && headers[i]; i += 2) {
         if (!headers[i + 1])
             return -EINVAL;
-        int err = named_before(headers, i) ? sip_header_add(resp, headers[i], headers[i + 1])
-                                           : sip_header_set(resp, headers[i], headers[i + 1]);
-        if (err == -EINVAL && !named_before(headers, i))
+        bool again = named_before(headers, i);
+        int err = again ? sip_header_add(resp, headers[i], headers[i + 1])
+                        : sip_header_set(resp, headers[i], headers[i + 1]);
+        if (err == -EINVAL && !again)
             err = sip_header_add(resp, headers[i], headers[i + 1]);
         if (err)
             return err;

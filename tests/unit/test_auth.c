@@ -506,7 +506,20 @@ static void peers_ack_cancel_and_dialogs_are_not_challenged(void **state)
                        "Content-Length: 0\r\n\r\n";
     intake_receive(&c->in, &c->tp, &from, bye, strlen(bye));
     assert_int_equal(status_of(c), 200);
-    assert_int_equal(c->passed, 3);
+    /* CANCEL (hop by hop) and ACK are never challenged (RFC 3261 §22.1) */
+    send_req(c, PHONE, "CANCEL", "alice", "carol", NULL, NULL);
+    assert_int_equal(status_of(c), 200);
+    struct proxy_rx rx = {.src = from, .tp = &c->tp};
+    osip_message_t *ack = sip_text("ACK sip:carol@pinhole.test SIP/2.0\r\n"
+                                   "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKk1\r\n"
+                                   "From: <sip:alice@pinhole.test>;tag=a\r\n"
+                                   "To: <sip:carol@pinhole.test>\r\n"
+                                   "Call-ID: k1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n"
+                                   "Content-Length: 0\r\n\r\n");
+    assert_false(auth_required(c->auth, ack, &rx));
+    sip_free(ack);
+    assert_int_equal(c->passed, 4);
+    assert_int_equal(auth_stats(c->auth)->challenges, 1); /* the OPTIONS to a user */
 }
 
 static void reload_keeps_the_old_users_when_the_new_file_is_bad(void **state)

@@ -283,8 +283,14 @@ static void dispatch(void *arg, struct txn_server *st, const osip_message_t *req
                      const struct proxy_rx *rx)
 {
     struct proxy *p = arg;
-    if (p->auth && auth_required(p->auth, req, rx) && !auth_check(p->auth, st, req, rx))
-        return; /* challenged, or 403 */
+    if (p->auth && auth_required(p->auth, req, rx)) {
+        if (p->env.draining) { /* SIGTERM: no point proving who you are to a proxy that goes */
+            (void)txn_server_respond_with(st, 503, (const char *const[]){"Retry-After", "5", NULL});
+            return;
+        }
+        if (!auth_check(p->auth, st, req, rx))
+            return; /* challenged, or 403 */
+    }
     if (messaging_handles(req)) {
         messaging_on_request(p->msg, st, req, rx);
         return;

@@ -225,6 +225,16 @@ def uri_parts(value):
     return m.group(1), host, m.group(3)
 
 
+def top_branch(m):
+    vias = m.all("via")
+    return via_parts(vias[0])[1].get("branch") if vias else None
+
+
+def digest_user(m, header):
+    found = re.search(r'username="([^"]*)"', m.get(header))
+    return found.group(1) if found else None
+
+
 def who(addr):
     """'203.0.113.28:5060' -> 'NAT28:5060', a proxy's SIP port -> 'P11'."""
     ip, _, port = addr.rpartition(":")
@@ -246,6 +256,7 @@ class Checker:
         self.signals = {}  # patent signal number -> message
         self.media_start = {}  # (src, dst) -> time of its first RTP data packet
         self.users = {}  # client ID -> the user part of its Contact
+        self.hidden = set()  # ids of the messages of digest challenges, once checked
 
     def ok(self, what):
         print("ok %s" % what)
@@ -301,13 +312,50 @@ class Checker:
                 self.call = m.call_id()
                 self.ok("the call %s → %s is in the capture (Call-ID %s)" % (
                     who(caller_hp), callee, self.call))
+                self.challenge(caller_hp, hp(proxy), "INVITE", "407", "proxy-authenticate",
+                               "proxy-authorization", "from")
                 return True
         self.fail("call to %s" % callee, "no INVITE %s → %s" % (caller_hp, hp(proxy)))
         return False
 
     def msgs(self, src, dst, kind):
         return [m for m in self.sips if m.call_id() == self.call and m.src == src
-                and m.dst == dst and m.kind() == kind]
+                and m.dst == dst and m.kind() == kind and id(m) not in self.hidden]
+
+    def challenge(self, phone, proxy, method, status, challenge_h, credentials_h, identity_h):
+        """Issue #14: the phone's first request carries no credentials and
+        the proxy answers it with a digest challenge (MD5, qop auth: what
+        the lab offers) and sends nothing onwards; the request sent again
+        carries credentials for the user the request names. The checks of
+        the patent's signals then start from that request: the challenge's
+        messages stay on the wire (and in the ladder) but out of msgs()."""
+        reqs = self.msgs(phone, proxy, method)
+        first = reqs[0]
+        b = top_branch(first)
+        self.truth("auth: the first %s carries no credentials" % method,
+                   not first.get(credentials_h))
+        ch = [m for m in self.msgs(proxy, phone, "%s %s" % (status, method)) if top_branch(m) == b]
+        if not self.truth("auth: %s challenges it (%s)" % (who(proxy), status), bool(ch),
+                          "not on the wire"):
+            return
+        value = ch[0].get(challenge_h)
+        self.truth("auth: %s: Digest, MD5, qop=auth" % challenge_h,
+                   value.startswith("Digest ") and "algorithm=MD5" in value and 'qop="auth"' in value,
+                   value)
+        if method == "INVITE":
+            self.truth("auth: the %s ACKed in its transaction" % status,
+                       any(top_branch(m) == b for m in self.msgs(phone, proxy, "ACK")))
+        again = [m for m in reqs if top_branch(m) != b]
+        if not self.truth("auth: the %s sent again" % method, bool(again), "not on the wire"):
+            return
+        onwards = [m for m in self.sips if m.call_id() == self.call and m.src == proxy
+                   and m.dst != phone and m.t < again[0].t]
+        self.truth("auth: %s sends nothing onwards before the credentials" % who(proxy),
+                   not onwards, ", ".join(m.first for m in onwards[:3]))
+        self.expect("auth: the credentials are for the %s user" % identity_h.title(),
+                    digest_user(again[0], credentials_h), uri_parts(again[0].get(identity_h))[0])
+        self.hidden |= {id(m) for m in self.sips if m.call_id() == self.call
+                        and {m.src, m.dst} == {phone, proxy} and top_branch(m) == b}
 
     def find(self, label, src, dst, kind, signal=None, last=False):
         """The first such message (last=True: the last one)."""
@@ -433,9 +481,7 @@ class Checker:
 
     def dialog_end(self, caller_hp, first, second, callee_hp, caller_via, callee):
         """ACK and BYE of the caller along the record-route, 200 back."""
-        # the last ACK: with digest authentication the first one ACKs the
-        # INVITE's 407 (hop by hop, no Route); the 2xx's ACK comes after
-        ack = self.find("ACK caller → %s" % first, caller_hp, hp(first), "ACK", last=True)
+        ack = self.find("ACK caller → %s" % first, caller_hp, hp(first), "ACK")
         self.rr("ACK caller → %s" % first, ack, [hp(first), hp(second)], header="route")
         self.ruri("ACK caller → %s (the callee's Contact)" % first, ack, self.user(callee),
                   callee_hp)
@@ -501,6 +547,7 @@ def check_register(c):
             continue
         reg = next(m for m in c.sips if m.method == "REGISTER" and m.src == chp)
         c.call = reg.call_id()
+        c.challenge(chp, hp(proxy), "REGISTER", "401", "www-authenticate", "authorization", "to")
         mapped = int(chp.rpartition(":")[2])
         if natted and c.opts.get("nat") == "port-preserving":
             c.expect("%s: NAT %s kept the source port" % (client, node), mapped, 5060)

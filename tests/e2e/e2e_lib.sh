@@ -139,6 +139,7 @@ register() {
     local n=$1 proxy=$2 aor=$3 rc=0
     (cd "$WORK" && timeout 15 ip netns exec "pinhole-$$-$n" sipp "$proxy:5060" \
         -sf "$SCEN/register.xml" -i "${NODE_IP[$n]}" -p 5060 -m 1 -key aor "$aor" \
+        -au "$aor" -ap "$("$LAB" password "$aor")" \
         -trace_msg -message_file "$WORK/reg$aor.msg" -trace_logs -log_file "$WORK/reg$aor.log" \
         -timeout 10 -timeout_error -nostdin >"$WORK/reg$aor.out" 2>&1) || rc=$?
     if [ "$rc" -eq 0 ]; then pass "client $aor registered at $proxy (200)"; else
@@ -152,6 +153,7 @@ peer_cmd() { # NAME: rtp_peer's command line minus -l/-r
 sipp_phone_args() { # NAME NODE AOR
     local name=$1 n=$2 aor=$3
     echo -i "${NODE_IP[$n]}" -p 5060 -m 1 -key me "$aor" -key rtp "${RTP_PORT[$n]}" \
+        -au "$aor" -ap "$("$LAB" password "$aor")" \
         -trace_msg -message_file "$WORK/$name.msg" -trace_logs -log_file "$WORK/$name.log" \
         -trace_err -error_file "$WORK/$name.err" -nostdin
 }

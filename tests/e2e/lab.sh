@@ -7,6 +7,7 @@
 #   lab.sh down [--keep]          stop everything, delete every namespace
 #   lab.sh exec NODE CMD...       run CMD inside NODE's namespace
 #   lab.sh addr NODE              the node's address
+#   lab.sh password ID            client ID's password (the proxies' users file)
 #   lab.sh capture-stop           flush and close the public-segment capture
 #   lab.sh status                 the lab's namespaces and processes
 #   lab.sh gc                     remove labs whose owner process is gone
@@ -213,29 +214,29 @@ relays = [ "${ADDR[y22]}:5060" ];
 nat = { keepalive_interval = ${!ka}; keepalive = "crlf"; max_expires = 120; };
 log_level = "debug";
 CONF
-        # LAB_AUTH=1: digest authentication (issue #14) of clients 14, 16
-        # and 18 (password "secret-ID"); the other proxy is a peer
-        # (figure 2c: proxy 11 -> proxy 13 is not challenged). Debian 12's
-        # baresip (libre) and SIPp compute MD5 only and give up on the first
-        # challenge they cannot answer ("Function not implemented"), so the
-        # lab offers MD5 alone, as an operator with such phones would.
-        if [ -n "${LAB_AUTH:-}" ]; then
-            local other=$((n == 11 ? 13 : 11))
-            cat >>"$LAB_DIR/proxyd-$n.conf" <<CONF
+        # Digest authentication (issue #14) of clients 14, 16 and 18, as a
+        # provider runs it (password: lab_password ID); the other proxy is
+        # a peer (figure 2c: proxy 11 -> proxy 13 is not challenged).
+        # Debian 12's baresip (libre) and SIPp compute MD5 only and give up
+        # on the first challenge they cannot answer ("Function not
+        # implemented"), so the lab offers MD5 alone, as an operator with
+        # such phones would.
+        local other=$((n == 11 ? 13 : 11))
+        cat >>"$LAB_DIR/proxyd-$n.conf" <<CONF
 auth = { realm = "pinhole.test"; users = "$LAB_DIR/users"; secret = "lab shared secret";
          algorithms = "MD5"; };
 peers = [ "${ADDR[p$other]}" ];
 CONF
-        fi
     done
-    if [ -n "${LAB_AUTH:-}" ]; then
-        : >"$LAB_DIR/users"
-        for id in 14 16 18; do
-            echo "secret-$id" | "$BUILD_DIR/pinholectl" user add "$id" --realm pinhole.test \
-                --file "$LAB_DIR/users" >/dev/null
-        done
-    fi
+    : >"$LAB_DIR/users"
+    for id in 14 16 18; do
+        lab_password "$id" | "$BUILD_DIR/pinholectl" user add "$id" --realm pinhole.test \
+            --file "$LAB_DIR/users" >/dev/null
+    done
 }
+
+# lab_password ID: client ID's password in the proxies' users file.
+lab_password() { echo "secret-$1"; }
 
 # start_daemon NODE NAME BINARY: in the foreground inside NODE's namespace;
 # a watcher subshell records the daemon's exit status in NAME.rc.
@@ -458,6 +459,7 @@ main() {
         exec ip netns exec "$ns" "$@"
         ;;
     addr) [ -n "${ADDR[${1:-}]:-}" ] || die "no node ${1:-}"; echo "${ADDR[$1]}" ;;
+    password) [ -n "${1:-}" ] || die "password ID"; lab_password "$1" ;;
     capture-stop) need_lab_dir; cmd_capture_stop ;;
     status) cmd_status ;;
     gc) cmd_gc ;;

@@ -14,8 +14,8 @@
 #
 # Needs root, ip netns, nftables and baresip (exit 77 = skipped otherwise:
 # apt-get install baresip-core).
-# Every phone here authenticates (issue #14): lab.sh writes the users.
-export LAB_AUTH=1
+# Every phone here authenticates (issue #14), as in every lab test:
+# lab.sh writes the users.
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_require
 command -v baresip >/dev/null || { echo "skipped: baresip is not installed"; exit 77; }
@@ -51,7 +51,7 @@ snd_path		$dir
 module_tmp		account.so
 module_app		menu.so
 CONF
-    echo "<sip:$id@$proxy>;auth_pass=secret-$id;regint=60;answermode=auto;audio_codecs=PCMU" \
+    echo "<sip:$id@$proxy>;auth_pass=$("$LAB" password "$id");regint=60;answermode=auto;audio_codecs=PCMU" \
         >"$dir/accounts"
 }
 

@@ -163,6 +163,23 @@ def uri_parts(value):
     return m.group(1), m.group(2), m.group(3)
 
 
+def top_branch(m):
+    vias = m.all("via")
+    return via_parts(vias[0])[1].get("branch") if vias else None
+
+
+def challenged(sips, cid):
+    """The branches of call cid's phone→proxy INVITEs that the proxy
+    answered with 407 (issue #14: a phone's first INVITE is challenged)."""
+    return {top_branch(m) for m in sips if m.call_id() == cid and m.kind() == "407 INVITE"
+            and m.dst.startswith("ph")}
+
+
+def in_challenge(m, branches):
+    """m is a message of one of those challenged transactions."""
+    return (m.src.startswith("ph") or m.dst.startswith("ph")) and top_branch(m) in branches
+
+
 # ---- the network of a test ----
 
 class Net:
@@ -263,7 +280,48 @@ class Checker:
             self.fail("call %d from %s" % (index + 1, caller), "no INVITE %s→%s" % (caller, proxy))
             return False
         self.call = ids[index]
+        self.challenge(caller, proxy)
         return True
+
+    def challenge(self, caller, proxy):
+        """Issue #14: the caller's first INVITE carries no credentials and
+        is challenged with 407 (Digest, the realm, MD5, qop auth), ACKed in
+        its transaction; the proxy sends nothing onwards for it; the INVITE
+        sent again carries Proxy-Authorization for the From user. The
+        figure's checks then start from that INVITE: the challenge's
+        messages are left out of what they see."""
+        invs = self.msgs(caller, proxy, "INVITE")
+        first = invs[0]
+        b = top_branch(first)
+        self.truth("auth: %s's first INVITE carries no credentials" % caller,
+                   not first.get("proxy-authorization"))
+        r407 = [m for m in self.msgs(proxy, caller, "407 INVITE") if top_branch(m) == b]
+        if not self.truth("auth: %s challenges it: 407" % proxy, bool(r407), "no 407"):
+            return
+        pa = r407[0].get("proxy-authenticate")
+        self.truth("auth: Proxy-Authenticate: Digest, realm, MD5, qop=auth (%s)" % pa,
+                   pa.startswith("Digest ") and 'realm="pinhole.test"' in pa
+                   and "algorithm=MD5" in pa and 'qop="auth"' in pa)
+        self.truth("auth: the 407 ACKed in its transaction (RFC 3261 §17.1.1.3)",
+                   any(top_branch(m) == b for m in self.msgs(caller, proxy, "ACK")))
+        again = [m for m in invs if top_branch(m) != b]
+        if not self.truth("auth: the INVITE sent again", bool(again), "no second INVITE"):
+            return
+        onwards = [m for m in self.sips if m.call_id() == self.call and m.src == proxy
+                   and m.dst != caller and m.t < again[0].t]
+        self.truth("auth: %s sends nothing onwards before the credentials" % proxy, not onwards,
+                   "found %s" % ", ".join("%s→%s" % (m.first, m.dst) for m in onwards[:3]))
+        cred = again[0].get("proxy-authorization")
+        user = re.search(r'username="([^"]*)"', cred)
+        self.expect("auth: the credentials are the From user's", user.group(1) if user else cred,
+                    uri_parts(again[0].get("from"))[0])
+        self.sips = [m for m in self.sips if m.call_id() != self.call or not in_challenge(m, {b})]
+
+    def no_credentials(self, label, m):
+        """A forwarded request carries none of the caller's credentials."""
+        if m is not None:
+            self.truth("%s: the caller's credentials are not forwarded" % label,
+                       not m.get("proxy-authorization") and not m.get("authorization"))
 
     def msgs(self, src, dst, kind):
         return [m for m in self.sips if m.call_id() == self.call and m.src == src
@@ -453,6 +511,7 @@ def fig2a(c, callee="14", callee_ph="ph14", callee_nat=False, rtp_callee="rtp14"
     c.rr("6", s6, [n.hp("p11")])
     c.contact("6 (step 144: NAT address, not 192.168.1.10)", s6, "16", n.hp("ph16"))
     c.max_forwards("6", s6, 69)
+    c.no_credentials("6", s6)
     p6 = c.sdp("6 (step 148: the relay replaces 16's media)", s6, LO, "relay")
     c.same("6: SDP port = relayd's allocation", p6, relay)
     c.find("6 answered 100 by P13", "p13", "p11", "100 INVITE")
@@ -465,6 +524,7 @@ def fig2a(c, callee="14", callee_ph="ph14", callee_nat=False, rtp_callee="rtp14"
     c.rr("9", s9, [n.hp("p13"), n.hp("p11")])
     c.contact("9", s9, "16", n.hp("ph16"))
     c.max_forwards("9", s9, 68)
+    c.no_credentials("9", s9)
     c.same("9: SDP port = relayd's allocation", c.sdp("9", s9, LO, "relay"), relay)
     c.same("9: same Call-ID as signal 1", s9.call_id() if s9 else None, c.call)
     # 180 on the way back
@@ -543,6 +603,7 @@ def flow_fig2b(c):
     c.rr("4", s4, [n.hp("p13")])
     c.contact("4", s4, "14", n.hp("ph14"))
     c.max_forwards("4", s4, 69)
+    c.no_credentials("4", s4)
     c.sdp("4: 14's own SDP (no relay yet)", s4, PUB_MEDIA, n.port["rtp14"])
     r6 = c.redirect("5-6", "p11", "16", n.hp("ph16"))
     relay = c.relay_alloc("7-8 (step 152a: 16 is a NAT client)", "p11", "16", PUB_MEDIA)
@@ -677,7 +738,7 @@ def flow_hold(c):
     c.find("200 reaches 16", "p11", "ph16", "200 INVITE")
     steps = (("hold", "0.0.0.0", "sendonly", "recvonly"), ("resume", LO, "sendrecv", "sendrecv"))
     for i, (what, conn_at_14, offer_dir, answer_dir) in enumerate(steps):
-        cseq = i + 2
+        cseq = i + 3  # 1: the challenged INVITE, 2: the call's
         re1 = c.find("%s re-INVITE 16→P11" % what, "ph16", "p11", "INVITE", cseq=cseq)
         c.rr("%s re-INVITE 16→P11" % what, re1, [n.hp("p11"), n.hp("p13")], header="route")
         re_y = [m for m in c.msgs("p11", "y", "INVITE") if m is not None]
@@ -782,6 +843,12 @@ def summary(m, net):
                     ("max-forwards", "Max-Forwards")):
         if m.all(h) and (h != "max-forwards" or m.method in ("INVITE",)):
             out.append("%s: %s" % (name, ", ".join(m.all(h))))
+    for h, name in (("proxy-authenticate", "Proxy-Authenticate"),
+                    ("www-authenticate", "WWW-Authenticate"),
+                    ("proxy-authorization", "Proxy-Authorization"), ("authorization", "Authorization")):
+        if m.get(h):  # the digest without its nonce and response, which change every run
+            params = re.findall(r'(realm|username|algorithm|qop)="?([^",]*)"?', m.get(h))
+            out.append("%s: Digest %s" % (name, ", ".join("%s=%s" % kv for kv in params)))
     conns, ports, dirs = m.sdp()
     if conns or ports:
         out.append("SDP c=%s m=audio %s%s" % ("/".join(sorted(set(conns))),
@@ -805,6 +872,7 @@ def ladder(net, sips, rtp, index, fig):
     print("| # | signal | ms | from | to | message | key headers |")
     print("|---|---|---:|---|---|---|---|")
     t0, seen, i = None, set(), 0
+    challenge = challenged(sips, cid)
     for m in sips:
         if m.call_id() != cid:
             continue
@@ -815,7 +883,9 @@ def ladder(net, sips, rtp, index, fig):
         t0 = m.t if t0 is None else t0
         i += 1
         sig = ""
-        if (m.src, m.dst, m.kind()) in signals:
+        if in_challenge(m, challenge):
+            sig = "auth"  # issue #14: before the patent's signal 1
+        elif (m.src, m.dst, m.kind()) in signals:
             sig = "**%d**" % (SIGNALS[fig].index((m.src, m.dst, m.kind())) + 1)
             signals.remove((m.src, m.dst, m.kind()))
         label = m.method if m.is_request else "%d %s (%s)" % (

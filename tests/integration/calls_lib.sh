@@ -13,6 +13,11 @@
 # (design.md decision 4), so a public phone on the relay's own address would
 # never be relayed. 16 (at P11) and 18 (at P13) are NATed, 14 (at P13)
 # public.
+#
+# Both proxies authenticate (issue #14) as a provider's would: every phone
+# registers and calls with its password (SIPp's [authentication]; MD5, the
+# one algorithm SIPp 3.6 computes), and each proxy lists the other in
+# `peers`, so the forwarded INVITE of figures 2a-2c is not challenged.
 
 SCEN="$SRC_DIR/tests/integration/scenarios"
 RTP_PEER="$BUILD_DIR/tests/rtp_peer"
@@ -24,6 +29,21 @@ PUB_MEDIA=127.0.0.2
 RTP_COUNT=${RTP_COUNT:-100}    # packets each phone sends
 RTP_INTERVAL=${RTP_INTERVAL:-10} # ms between them
 CALL_MS=${CALL_MS:-2500}       # the caller's hold time after the ACK
+REALM=pinhole.test
+
+# phone_password ID: the password of phone ID in the users file.
+phone_password() { echo "pw-$1-secret"; }
+
+# calls_users FILE: the subscribers 14, 16 and 18, written by pinholectl
+# as an operator would.
+calls_users() {
+    local id
+    : >"$1"
+    for id in 14 16 18; do
+        phone_password "$id" | "$BUILD_DIR/pinholectl" user add "$id" --realm "$REALM" --file "$1" \
+            >/dev/null || fail "pinholectl user add $id"
+    done
+}
 
 # calls_ports VAR...: sets each VAR to a distinct free even UDP port.
 calls_ports() {
@@ -70,16 +90,23 @@ proxies = [ "127.0.0.1:$P11", "127.0.0.1:$P13", "127.0.0.1:$MON" ];
 session_timeout = 30;
 log_level = "debug";
 CONF
-    local n port relays
+    local n port relays peer
+    calls_users "$WORK/users"
     for n in 11 13; do
-        port=$P11 relays="\"127.0.0.1:$Y\""
-        [ "$n" = 13 ] && port=$P13
+        port=$P11 relays="\"127.0.0.1:$Y\"" peer=$P13
+        [ "$n" = 13 ] && port=$P13 peer=$P11
         [ "$n" = 11 ] && [ "${3:-}" = deadfirst ] && relays="\"127.0.0.1:$DEAD\", $relays"
         cat >"$WORK/proxyd-$n.conf" <<CONF
 listen = "127.0.0.1:$port";
 redirect = "127.0.0.1:$R";
 relays = [ $relays ];
 nat = { keepalive_interval = 0; max_expires = 300; };
+auth = {
+  realm = "$REALM";
+  users = "$WORK/users";
+  algorithms = "MD5";
+};
+peers = [ "127.0.0.1:$peer" ];
 log_level = "debug";
 CONF
     done
@@ -151,24 +178,27 @@ phone_media() { if [ "$1" = nat ]; then echo "$NAT_HOST"; else echo "$PUB_MEDIA"
 media_bind() { if [ "$1" = nat ]; then echo 127.0.0.1; else echo "$PUB_MEDIA"; fi; }
 
 # received_status NAME: the status of the first final response in SIPp's
-# message log of NAME ("none").
+# message log of NAME that is not the proxy's challenge (401, 407) ("none").
 received_status() {
     local s
     s=$(awk '/^-{20,}/{r=0} /message received/{r=1; next}
-             r && /^SIP\/2.0 [2-6][0-9][0-9]/{print $2; exit}' "$WORK/$1.msg" 2>/dev/null)
+             r && /^SIP\/2.0 [2-6][0-9][0-9]/ && $2 != 401 && $2 != 407 {print $2; exit}' \
+        "$WORK/$1.msg" 2>/dev/null)
     echo "${s:-none}"
 }
 
 # register NAME PROXY_PORT PHONE_PORT AOR nat|pub: REGISTER through the
-# phone's proxy (fig. 3a), from the port the phone then uses for its calls.
+# phone's proxy (fig. 3a), from the port the phone then uses for its calls:
+# challenged (401), then with the phone's password.
 register() {
     local name=$1 proxy=$2 port=$3 aor=$4 a
     a=$(phone_addr "$5" "$port")
-    sipp_run "$name" "127.0.0.1:$proxy" -sf "$SCEN/proxyd_phone_register.xml" -i 127.0.0.1 \
+    sipp_run "$name" "127.0.0.1:$proxy" -sf "$SCEN/proxyd_auth_register.xml" -i 127.0.0.1 \
         -p "$port" -m 1 -key aor "$aor" -key via "$a" -key contact "$a" -key expires 300 \
-        -trace_msg -message_file "$WORK/$name.msg" -timeout 10 -timeout_error || true
+        -au "$aor" -ap "$(phone_password "$aor")" -trace_msg -message_file "$WORK/$name.msg" -timeout 10 -timeout_error || true
     local got
     got=$(received_status "$name")
+    check "$aor's first REGISTER challenged (401)" grep -q "^SIP/2.0 401" "$WORK/$name.msg"
     if [ "$got" = 200 ]; then pass "$aor registered at 127.0.0.1:$proxy ($5)"; else
         fail "$aor registration at 127.0.0.1:$proxy: got $got"; fi
 }
@@ -177,6 +207,7 @@ register() {
 sipp_phone_args() {
     local name=$1 port=$2 aor=$3 mode=$4 rtp=$5
     echo -i 127.0.0.1 -p "$port" -m 1 -key me "$aor" -key maxfwd "${MAXFWD:-70}" \
+        -au "$aor" -ap "$(phone_password "$aor")" \
         -key via "$(phone_addr "$mode" "$port")" \
         -key contact "$(phone_addr "$mode" "$port")" -key media "$(phone_media "$mode")" \
         -key rtp "$rtp" -trace_msg -message_file "$WORK/$name.msg" -trace_logs \

@@ -65,7 +65,7 @@ start_daemon proxyd-3 "$WORK/proxyd-$P3.conf"; PPID3=$LAST_PID
 auth_phone() {
     local ip=${6:-127.0.0.1}
     sipp_run "$1" "127.0.0.1:${7:-$P}" -sf "$SCEN/proxyd_auth_register.xml" -i "$ip" -p "$2" \
-        -m 1 -key aor "$3" -key contact "$ip:$2" -au "$4" -ap "$5" -trace_msg \
+        -m 1 -key aor "$3" -key via "$ip:$2" -key contact "$ip:$2" -key expires 60 -au "$4" -ap "$5" -trace_msg \
         -message_file "$WORK/$1.msg" -timeout 20 -timeout_error || true
 }
 # final NAME: the status of the last final response received.
@@ -99,9 +99,11 @@ expect_final carol 200 "the callee registered with her password"
     -trace_msg -message_file "$WORK/uas.msg" >"$WORK/uas.out" 2>&1) &
 UAS=$!
 sleep 0.3
-sipp_run caller "127.0.0.1:$P3" -sf "$SCEN/call_uac_auth.xml" -i 127.0.0.1 -p "$(free_port)" \
-    -s carol -key me bob -au bob -ap bob-secret -m 1 -trace_msg -message_file "$WORK/caller.msg" \
-    -timeout 20 -timeout_error || true
+CALLER=$(free_port)
+sipp_run caller "127.0.0.1:$P3" -sf "$SCEN/call_uac.xml" -i 127.0.0.1 -p "$CALLER" -s carol \
+    -key me bob -key maxfwd 70 -key via "127.0.0.1:$CALLER" -key contact "127.0.0.1:$CALLER" \
+    -key media 127.0.0.1 -key rtp "$(free_port)" -key peer true -d 300 -au bob -ap bob-secret \
+    -m 1 -trace_msg -message_file "$WORK/caller.msg" -timeout 20 -timeout_error || true
 wait "$UAS" || true
 check "the INVITE was challenged with 407" grep -q "^SIP/2.0 407" "$WORK/caller.msg"
 check "the call with credentials was answered and hung up" grep -q "Successful call *| *[0-9]* *| *1 " \

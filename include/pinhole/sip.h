@@ -120,13 +120,20 @@ int sip_response_destination(const osip_message_t *m, struct addr *out);
 
 /* ---- routing headers ---- */
 
-/* Adds "Record-Route: <sip:self;lr>" on top. */
-int sip_record_route_push(osip_message_t *m, const struct addr *self);
+/* Adds "Record-Route: <sip:self;lr>" on top, or "<sip:self;lr;PARAM>"
+ * when param (e.g. "name=value", shorter than SIP_RR_PARAM_MAX) is not
+ * NULL; param is copied. */
+#define SIP_RR_PARAM_MAX 64
+int sip_record_route_push(osip_message_t *m, const struct addr *self, const char *param);
 /* If the top Route names self (host and port), removes it and returns 1;
  * returns 0 when it does not, -ENOENT when there is no Route. */
 int sip_route_pop_self(osip_message_t *m, const struct addr *self);
 /* The top Route's URI host:port as an address (loose routing). */
 int sip_route_top(const osip_message_t *m, struct addr *out);
+/* The value of URI parameter `name` of the top Route in *value (points into
+ * m: valid while m is; "" for a parameter without value). 0, or -ENOENT
+ * when there is no Route or it has no such parameter. */
+int sip_route_top_param(const osip_message_t *m, const char *name, const char **value);
 /* Request-URI host and port as an address (-EINVAL when a name). */
 int sip_request_uri_addr(const osip_message_t *m, struct addr *out);
 /* Sets the Request-URI host and port, keeping scheme, user and params. */

@@ -88,6 +88,36 @@ static struct dlg_req *dreq_new(struct messaging *m, struct txn_server *st, cons
     return d;
 }
 
+/* ---- admission (design.md "No open relay") ---- */
+
+/* Whether req belongs to a dialog this proxy routes: it record-routed it
+ * (the top Route is the Record-Route we wrote, with the mark of this
+ * Call-ID: dialog_mark.h) or the Call-ID is a call it holds. Anything else
+ * with a To tag is somebody asking us to relay to an address of their
+ * choosing: 403 when its Route names a hop (ours without our mark
+ * included), 481 when it names none (no such dialog here). */
+static int dialog_admit(const struct messaging *m, const osip_message_t *req,
+                        const struct proxy_rx *rx, const char *call_id)
+{
+    struct addr top;
+    const char *mark = NULL;
+    int err = sip_route_top(req, &top);
+    if (err == 0 && call_id[0] && proxy_env_is_us(m->env, &top, rx->tp) &&
+        sip_route_top_param(req, DIALOG_MARK_PARAM, &mark) == 0 &&
+        dialog_mark_valid(&m->env->mark, call_id, mark))
+        return 0;
+    if (call_id[0] && call_find(m, call_id))
+        return 0;
+    return err == -ENOENT ? 481 : 403;
+}
+
+/* No request from outside goes to our own servers' control ports: only
+ * the queries proxyd itself builds may (relay_client, redirect_client). */
+static bool is_our_server(const struct proxy_env *env, const struct addr *to)
+{
+    return proxy_env_trusted(env, to);
+}
+
 /* ---- routing (§16.12) ---- */
 
 /* The next hop: the top Route left after ours, else the Request-URI (the
@@ -104,6 +134,8 @@ static int next_hop(struct messaging *m, const osip_message_t *copy, const struc
         return 404; /* a name or no host: we resolve nothing */
     if (proxy_env_is_us(m->env, &h->to, rx->tp))
         return 482;
+    if (is_our_server(m->env, &h->to))
+        return 403;
     h->tp = *rx->tp;
     h->nat_client = false;
     if (user && nat_table_lookup(m->env->nat, user, &b) == 0 && addr_equal(&b.nat, &h->to)) {
@@ -113,16 +145,34 @@ static int next_hop(struct messaging *m, const osip_message_t *copy, const struc
     return 0;
 }
 
-/* Our copy of an in-dialog request, routed. Returns 0 or the status to
- * answer (400, 404, 482, 483, 500). */
-static int route_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
-                      osip_message_t **out, struct hop *h)
+static void refuse_log(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
+                       int status, const char *why)
 {
+    char src[ADDR_STRLEN];
+    m->stats.dialog_refused++;
+    if (log_ratelimit_allow(&m->rl))
+        log_notice("%s from %s refused (%d): %s", sip_method(req),
+                   addr_format(&rx->src, src, sizeof src), status, why);
+}
+
+/* Our copy of an in-dialog request, routed. Returns 0 or the status to
+ * answer (400, 403, 404, 481, 482, 483, 500). */
+static int route_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
+                      const char *call_id, osip_message_t **out, struct hop *h)
+{
+    *out = NULL;
+    int refused = dialog_admit(m, req, rx, call_id);
+    if (refused) {
+        refuse_log(m, req, rx, refused, "not a dialog this proxy routes");
+        return refused;
+    }
     bool nated = nat_detect(&rx->src, &rx->sent_by, req, m->env->cfg->nat.private_contact_is_nat);
     int err = forward_copy(m->env, req, &rx->src, nated, out);
     if (err)
         return err == -ELOOP ? 483 : err == -ENOMEM ? 500 : 400;
     int status = next_hop(m, *out, rx, h);
+    if (status == 403)
+        refuse_log(m, req, rx, status, "routed to one of our own servers");
     if (status) {
         sip_free(*out);
         *out = NULL;
@@ -247,7 +297,7 @@ void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_me
     if (sip_method_is(req, "INVITE"))
         (void)txn_server_respond_status(st, 100);
     (void)sip_call_id(req, call_id, sizeof call_id); /* too long: no state, routed anyway */
-    int status = route_copy(m, req, rx, &fwd, &h);
+    int status = route_copy(m, req, rx, call_id, &fwd, &h);
     if (status) {
         (void)txn_server_respond_status(st, status);
         return;
@@ -333,7 +383,7 @@ void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct 
     if (!sip_to_tag(ack))
         return; /* not for a dialog: the ACK of a transaction that is gone */
     (void)sip_call_id(ack, call_id, sizeof call_id);
-    if (route_copy(m, ack, rx, &fwd, &h) != 0)
+    if (route_copy(m, ack, rx, call_id, &fwd, &h) != 0)
         return; /* an ACK is never answered */
     m->stats.dialog_requests++;
     const struct call *c = touch_call(m, call_id);

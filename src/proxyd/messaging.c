@@ -139,15 +139,16 @@ static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
 static int build_forward(struct call *c, osip_message_t *fwd)
 {
     const struct addr *self = &c->m->env->cfg->advertise;
-    int err = 0;
-    if (c->res.held)
+    char mark[DIALOG_MARK_PARAM_LEN];
+    int err = dialog_mark_param(&c->m->env->mark, c->call_id, mark);
+    if (!err && c->res.held)
         err = relay_res_apply(&c->res, fwd);
     if (!err)
         err = sip_request_uri_set(fwd, &c->next_hop);
     if (!err)
         err = sip_via_push(fwd, self, NULL, NULL, 0);
     if (!err)
-        err = sip_record_route_push(fwd, self);
+        err = sip_record_route_push(fwd, self, mark);
     return err;
 }
 

@@ -21,6 +21,7 @@ struct messaging_stats {
     struct redirect_stats redirect;  /* fig. 4c queries */
     uint64_t cancels;                /* CANCELs that matched an INVITE */
     uint64_t dialog_requests;        /* in-dialog requests routed (ACK included) */
+    uint64_t dialog_refused;         /* in-dialog requests of no dialog we route (403/481) */
     uint64_t responses_forwarded[6]; /* by class: [0] = 1xx ... [5] = 6xx */
     uint64_t stray_forwarded;        /* 2xx retransmissions forwarded statelessly */
     uint64_t stray_dropped;          /* stray responses not ours or not forwardable */

@@ -17,7 +17,9 @@ int proxy_env_open(struct proxy_env *env, struct loop *l, const struct proxyd_co
     env->cfg = cfg;
     env->t1_ms = timers && timers->t1_ms ? timers->t1_ms : DEFAULT_T1_MS;
     env->txn_max_ms = timers && timers->server_max_ms ? timers->server_max_ms : DEFAULT_TXN_MAX_MS;
-    int err = txn_layer_new(&env->txn, l, timers);
+    int err = dialog_mark_init(&env->mark, cfg->auth.secret);
+    if (!err)
+        err = txn_layer_new(&env->txn, l, timers);
     if (!err)
         err = nat_table_new(&env->nat, l);
     if (err) {

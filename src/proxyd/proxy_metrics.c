@@ -165,6 +165,9 @@ static void register_invites(struct proxy_metrics *m)
         &s->cancels);
     add(m, "pinhole_proxyd_dialog_requests_total", METRIC_COUNTER,
         "In-dialog requests routed (ACK, BYE, re-INVITE, ...)", NULL, &s->dialog_requests);
+    add(m, "pinhole_proxyd_dialog_refused_total", METRIC_COUNTER,
+        "In-dialog requests refused: no dialog this proxy record-routed or holds (403/481)", NULL,
+        &s->dialog_refused);
 }
 
 static void register_upstream(struct proxy_metrics *m)

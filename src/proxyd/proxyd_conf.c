@@ -33,8 +33,9 @@ const struct conf_key proxyd_conf_keys[] = {
     {"auth.users", CONF_STRING, K(auth.users), NULL, false, 0, 0, NULL,
      "subscriber file: USER REALM ALGORITHM HA1 per line, re-read on SIGHUP"},
     {"auth.secret", CONF_STRING, K(auth.secret), NULL, false, 0, 0, NULL,
-     "HMAC key of the nonces; proxies sharing it accept each other's nonces (unset: random "
-     "per start)"},
+     "HMAC key of the nonces and of the dialog marks of our Record-Routes; proxies sharing it "
+     "accept each other's nonces and route each other's dialogs, also across a restart (unset: "
+     "random per start)"},
     {"auth.algorithms", CONF_STRING, K(auth.algorithms), "SHA-512-256, SHA-256, MD5", false, 0, 0,
      NULL,
      "digest algorithms each challenge offers, one header each, in this order (RFC 8760: "

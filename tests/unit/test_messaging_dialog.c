@@ -3,12 +3,19 @@
  * branch, re-INVITE hold and resume re-asking relayd and reusing the same
  * relay ports both ways, BYE loose-routed by Route whose 200 releases the
  * relay and frees the call, and the routing refusals (404 for a name, 483,
- * 482). */
+ * 482). No open relay (issue #15): a request with a To tag whose dialog this
+ * proxy neither record-routed nor holds is refused and nothing goes out, and
+ * nothing from outside is routed to our own redirectd or relayd. */
 #include "test_messaging_harness.h"
 
 #include "calls.h"
 
 static const uint16_t RELAY_PORTS[] = {30000, 30002};
+
+/* The Route entries of the fixtures of call c0ffee-2a@192.168.1.10: each
+ * proxy's Record-Route with its mark under MH_SECRET (dialog_mark.h). */
+#define ROUTE11 "<sip:203.0.113.11:5060;lr;ph=8b5917e46cd901bf>"
+#define ROUTE13 "<sip:203.0.113.13:5060;lr;ph=8b5917e46cd901bf>"
 
 /* ---- ACK ---- */
 
@@ -177,7 +184,7 @@ static void bye_from_callee_reaches_the_nated_caller(void **state)
                               "Via: SIP/2.0/UDP 203.0.113.13:5060;branch=z9hG4bKph13bye;rport\r\n"
                               "Via: SIP/2.0/UDP 203.0.113.14:5060;branch=z9hG4bKc14bye;rport=5060;"
                               "received=203.0.113.14\r\n"
-                              "Route: <sip:203.0.113.11:5060;lr>\r\n"
+                              "Route: " ROUTE11 "\r\n"
                               "Max-Forwards: 69\r\n"
                               "From: <sip:14@203.0.113.11>;tag=t14\r\n"
                               "To: \"16\" <sip:16@203.0.113.11>;tag=f16\r\n"
@@ -276,7 +283,7 @@ static void info_is_routed_and_answered_back(void **state)
 static void next_hop_that_is_a_name_is_404(void **state)
 {
     struct mh *h = *state;
-    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "<sip:203.0.113.13:5060;lr>",
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13,
                       "<sip:proxy13.example.com;lr>");
     mh_expect_status(h, NAT28, 404, "BYE");
     mh_expect_quiet(h);
@@ -295,9 +302,112 @@ static void request_routed_back_to_us_is_482(void **state)
 {
     struct mh *h = *state;
     mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "BYE sip:14@203.0.113.14:5060",
-                      "BYE sip:14@203.0.113.11:5060", "Route: <sip:203.0.113.13:5060;lr>\r\n", "");
+                      "BYE sip:14@203.0.113.11:5060", "Route: " ROUTE13 "\r\n", "");
     mh_expect_status(h, NAT28, 482, "BYE");
     mh_expect_quiet(h);
+}
+
+/* ---- no open relay (design.md "No open relay") ---- */
+
+#define THIRD "192.0.2.99:5060" /* an address the attacker wants us to hit */
+
+static uint64_t refused(const struct mh *h)
+{
+    return messaging_stats(h->m)->dialog_refused;
+}
+
+/* Our Route gone, the next one a third party's: we are asked to relay. */
+static void in_dialog_request_routed_elsewhere_is_403(void **state)
+{
+    struct mh *h = *state;
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "Route: " ROUTE11 "\r\n", "",
+                      ROUTE13, "<sip:" THIRD ";lr>");
+    mh_expect_status(h, NAT28, 403, "BYE");
+    mh_expect_quiet(h);
+    assert_int_equal(refused(h), 1);
+}
+
+/* The reported amplifier: OPTIONS with a To tag and a numeric
+ * Request-URI, no Route, no call: one 481, not 11 datagrams to THIRD. */
+static void in_dialog_request_of_no_dialog_is_481(void **state)
+{
+    struct mh *h = *state;
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "BYE sip:14@203.0.113.14:5060",
+                      "OPTIONS sip:14@" THIRD, "2 BYE", "2 OPTIONS",
+                      "Route: " ROUTE11 "\r\n", "",
+                      "Route: " ROUTE13 "\r\n", "");
+    mh_expect_status(h, NAT28, 481, "OPTIONS");
+    mh_run(h, MH_LINGER);
+    assert_int_equal(mh_count_to(&h->wire, THIRD), 0);
+    fake_wire_clear(&h->wire); /* the 481's retransmissions, if any, went to the sender */
+    assert_int_equal(refused(h), 1);
+}
+
+/* A phone that ignored our Record-Route still reaches its peer: the call
+ * is ours. */
+static void in_dialog_request_of_a_held_call_without_route_is_routed(void **state)
+{
+    struct mh *h = *state;
+    mh_fig2a_p11_confirmed(h);
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "BYE sip", "INFO sip", "2 BYE", "2 INFO",
+                      "Route: " ROUTE11 "\r\n", "",
+                      "Route: " ROUTE13 "\r\n", "");
+    osip_message_t *info = mh_take_request(h, CLIENT14, "INFO");
+    mh_expect_quiet(h);
+    assert_int_equal(refused(h), 0);
+    sip_free(info);
+}
+
+/* Our Route on top, then relayd's or redirectd's control address: only
+ * the queries proxyd builds may go there. */
+static void in_dialog_request_to_our_servers_is_403(void **state)
+{
+    struct mh *h = *state;
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13,
+                      "<sip:" RELAY ";lr>");
+    mh_expect_status(h, NAT28, 403, "BYE");
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "z9hG4bKc16bye", "z9hG4bKc16bye2",
+                      "BYE sip:14@203.0.113.14:5060", "BYE sip:14@" REDIRECT,
+                      "Route: " ROUTE13 "\r\n", "");
+    mh_expect_status(h, NAT28, 403, "BYE");
+    mh_expect_quiet(h);
+    assert_int_equal(refused(h), 2);
+}
+
+/* Our address on top of a Route set of the attacker's choosing: without
+ * our mark for its Call-ID (none, a made-up one, another call's) it is
+ * not a dialog we record-routed. */
+static void our_route_without_our_mark_is_403(void **state)
+{
+    struct mh *h = *state;
+    static const char *const marks[] = {"<sip:203.0.113.11:5060;lr>",
+                                        "<sip:203.0.113.11:5060;lr;ph=0123456789abcdef>",
+                                        "<sip:203.0.113.11:5060;lr;ph=8b5917e46cd901b>",
+                                        "<sip:203.0.113.11:5060;lr;ph=62de5b25e54ed01b>"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        char branch[32];
+        snprintf(branch, sizeof branch, "z9hG4bKforged%zu", i);
+        mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "z9hG4bKc16bye", branch, ROUTE11,
+                          marks[i], ROUTE13, "<sip:" THIRD ";lr>");
+        mh_expect_status(h, NAT28, 403, "BYE");
+    }
+    mh_expect_quiet(h);
+    assert_int_equal(refused(h), 4);
+    /* the genuine mark still routes it, with no call state behind it */
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13, "<sip:" THIRD ";lr>");
+    osip_message_t *bye = mh_take_request(h, THIRD, "BYE");
+    sip_free(bye);
+    fake_wire_clear(&h->wire);
+}
+
+static void ack_of_no_dialog_goes_nowhere(void **state)
+{
+    struct mh *h = *state;
+    mh_inject_variant(h, NAT28, "messaging/ack_2a.sip", "ACK sip:14@203.0.113.14:5060",
+                      "ACK sip:14@" THIRD, "Route: " ROUTE11 "\r\n", "",
+                      "Route: " ROUTE13 "\r\n", "");
+    mh_expect_quiet(h);
+    assert_int_equal(refused(h), 1);
 }
 
 int main(void)
@@ -328,6 +438,17 @@ int main(void)
                                         mh_teardown),
         cmocka_unit_test_setup_teardown(request_routed_back_to_us_is_482, mh_setup_p11,
                                         mh_teardown),
+        cmocka_unit_test_setup_teardown(in_dialog_request_routed_elsewhere_is_403, mh_setup_p11,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(in_dialog_request_of_no_dialog_is_481, mh_setup_p11,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(in_dialog_request_of_a_held_call_without_route_is_routed,
+                                        mh_setup_p11, mh_teardown),
+        cmocka_unit_test_setup_teardown(in_dialog_request_to_our_servers_is_403, mh_setup_p11,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(our_route_without_our_mark_is_403, mh_setup_p11,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(ack_of_no_dialog_goes_nowhere, mh_setup_p11, mh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

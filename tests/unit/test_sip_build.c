@@ -187,7 +187,7 @@ static void ack_for_a_failed_invite(void **state)
     osip_message_t *inv = sip_fixture("sip/invite.sip");
     struct addr self = test_addr("192.0.2.10:5060");
     assert_int_equal(sip_via_push(inv, &self, "z9hG4bKours", NULL, 0), 0);
-    assert_int_equal(sip_record_route_push(inv, &self), 0);
+    assert_int_equal(sip_record_route_push(inv, &self, NULL), 0);
     osip_message_t *resp = sip_fixture("sip/response_486.sip");
 
     assert_int_equal(sip_ack_for(&ack, inv, resp), 0);

@@ -14,8 +14,8 @@ static void record_route_goes_on_top(void **state)
     (void)state;
     osip_message_t *m = sip_fixture("sip/response_200.sip");
     struct addr other = test_addr("198.51.100.1:5070");
-    assert_int_equal(sip_record_route_push(m, &other), 0);
-    assert_int_equal(sip_record_route_push(m, &self), 0);
+    assert_int_equal(sip_record_route_push(m, &other, NULL), 0);
+    assert_int_equal(sip_record_route_push(m, &self, NULL), 0);
     char *text = sip_wire(m);
     char *first = strstr(text, "Record-Route: ");
     assert_non_null(first);
@@ -26,7 +26,7 @@ static void record_route_goes_on_top(void **state)
     /* the one that came with the response stays last */
     assert_non_null(strstr(second + 1, "Record-Route: <sip:192.0.2.10:5060;lr>"));
     osip_free(text);
-    assert_int_equal(sip_record_route_push(m, &(struct addr){0}), -EINVAL);
+    assert_int_equal(sip_record_route_push(m, &(struct addr){0}, NULL), -EINVAL);
     sip_free(m);
 }
 
@@ -35,10 +35,39 @@ static void record_route_ipv6(void **state)
     struct addr self = test_addr("[2001:db8::10]:5060");
     (void)state;
     osip_message_t *m = sip_fixture("sip/invite_ipv6.sip");
-    assert_int_equal(sip_record_route_push(m, &self), 0);
+    assert_int_equal(sip_record_route_push(m, &self, NULL), 0);
     char *text = sip_wire(m);
     assert_non_null(strstr(text, "Record-Route: <sip:[2001:db8::10]:5060;lr>\r\n"));
     osip_free(text);
+    sip_free(m);
+}
+
+/* A parameter of ours on the Record-Route comes back on the Route of the
+ * dialog's requests (proxyd's dialog mark, issue #15). */
+static void record_route_param_and_top_route_param(void **state)
+{
+    struct addr self = test_addr("192.0.2.10:5060");
+    const char *v = NULL;
+    char big[SIP_RR_PARAM_MAX + 1];
+    (void)state;
+    osip_message_t *m = sip_fixture("sip/response_200.sip");
+    assert_int_equal(sip_record_route_push(m, &self, "ph=00112233aabbccdd"), 0);
+    char *text = sip_wire(m);
+    assert_non_null(strstr(text, "Record-Route: <sip:192.0.2.10:5060;lr;ph=00112233aabbccdd>\r\n"));
+    osip_free(text);
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(sip_record_route_push(m, &self, big), -EINVAL);
+    sip_free(m);
+
+    m = sip_fixture("sip/bye_routed.sip"); /* Route: <sip:192.0.2.10;lr>... */
+    assert_int_equal(sip_route_top_param(m, "lr", &v), 0);
+    assert_string_equal(v, "");
+    assert_int_equal(sip_route_top_param(m, "ph", &v), -ENOENT);
+    assert_null(v);
+    sip_free(m);
+    m = sip_fixture("sip/response_200.sip");
+    assert_int_equal(sip_route_top_param(m, "lr", &v), -ENOENT); /* no Route at all */
     sip_free(m);
 }
 
@@ -228,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(record_route_goes_on_top),
         cmocka_unit_test(record_route_ipv6),
+        cmocka_unit_test(record_route_param_and_top_route_param),
         cmocka_unit_test(route_pop_self_loose_routing),
         cmocka_unit_test(route_with_a_name_is_not_self),
         cmocka_unit_test(request_uri_read_and_set),

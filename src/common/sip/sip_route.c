@@ -8,23 +8,24 @@
 #include <string.h>
 #include <strings.h>
 
-/* "<sip:host:port;lr>" for self. */
-static int self_uri_text(const struct addr *self, char *buf, size_t len)
+/* "<sip:host:port;lr>" for self, or "<sip:host:port;lr;PARAM>". */
+static int self_uri_text(const struct addr *self, const char *param, char *buf, size_t len)
 {
     char hostport[ADDR_STRLEN + 8];
     int rc = sip_addr_hostport(self, hostport, sizeof hostport);
     if (rc != 0)
         return rc;
-    int n = snprintf(buf, len, "<sip:%s;lr>", hostport);
+    int n = snprintf(buf, len, "<sip:%s;lr%s%s>", hostport, param ? ";" : "", param ? param : "");
     return (n < 0 || (size_t)n >= len) ? -ENOSPC : 0;
 }
 
-int sip_record_route_push(osip_message_t *m, const struct addr *self)
+int sip_record_route_push(osip_message_t *m, const struct addr *self, const char *param)
 {
-    char text[ADDR_STRLEN + 32];
+    char text[ADDR_STRLEN + 32 + SIP_RR_PARAM_MAX];
     osip_record_route_t *rr;
 
-    if (!m || self_uri_text(self, text, sizeof text) != 0)
+    if (!m || (param && strlen(param) >= SIP_RR_PARAM_MAX) ||
+        self_uri_text(self, param, text, sizeof text) != 0)
         return -EINVAL;
     if (osip_record_route_init(&rr) != 0)
         return -ENOMEM;
@@ -63,6 +64,21 @@ int sip_route_top(const osip_message_t *m, struct addr *out)
     return rc == -ENOENT ? -EINVAL : rc;
 }
 
+int sip_route_top_param(const osip_message_t *m, const char *name, const char **value)
+{
+    const osip_route_t *r = m ? osip_list_get(&m->routes, 0) : NULL;
+    osip_uri_param_t *p = NULL;
+
+    *value = NULL;
+    if (!r || !r->url)
+        return -ENOENT;
+    if (osip_uri_param_get_byname((osip_list_t *)&r->url->url_params, (char *)name, &p) != 0 ||
+        !p)
+        return -ENOENT;
+    *value = p->gvalue ? p->gvalue : "";
+    return 0;
+}
+
 int sip_request_uri_addr(const osip_message_t *m, struct addr *out)
 {
     memset(out, 0, sizeof *out);
@@ -83,7 +99,7 @@ int sip_path_push(osip_message_t *m, const struct addr *self)
     char text[ADDR_STRLEN + 32];
     osip_header_t *h;
 
-    if (!m || self_uri_text(self, text, sizeof text) != 0)
+    if (!m || self_uri_text(self, NULL, text, sizeof text) != 0)
         return -EINVAL;
     if (osip_header_init(&h) != 0)
         return -ENOMEM;

@@ -16,6 +16,11 @@
 #include "pinhole/addr.h"
 
 #define SIP_MAX_MESSAGE 65536 /* larger datagrams are refused */
+/* Bounds sip_parse checks before libosip2 sees a datagram (its lists cost
+ * n^2): beyond them the datagram is refused as malformed (dropped). */
+#define SIP_MAX_PARAMS 64   /* ';' per header value (list element) or Request-URI */
+#define SIP_MAX_VIAS 70     /* Via values in all */
+#define SIP_MAX_HEADERS 256 /* header values in all, list elements counted */
 #define SIP_BRANCH_MAGIC "z9hG4bK"
 #define SIP_DEFAULT_PORT 5060
 #define SIP_BRANCH_LEN 48 /* room for a branch we generate */

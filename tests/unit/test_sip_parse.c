@@ -412,27 +412,137 @@ static void a_60k_header_parses(void **state)
     free(buf);
 }
 
-static void a_thousand_vias(void **state)
+/* A request of `vias` Via headers. */
+static size_t with_vias(char *buf, int vias)
 {
-    char *buf = malloc(SIP_MAX_MESSAGE);
-    struct sip_parse_result res;
-    osip_message_t *m;
-    struct sip_via_info vi;
-    size_t o;
-    (void)state;
-    assert_non_null(buf);
-    o = (size_t)sprintf(buf, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n");
-    for (int i = 0; i < 1000; i++)
+    size_t o = (size_t)sprintf(buf, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n");
+    for (int i = 0; i < vias; i++)
         o += (size_t)sprintf(buf + o, "Via: SIP/2.0/UDP 10.%d.%d.1;branch=z9hG4bK%d\r\n", i / 250,
                              i % 250, i);
     o += (size_t)sprintf(buf + o, "%s", strstr(minimal, "From:"));
     assert_true(o <= SIP_MAX_MESSAGE);
-    assert_int_equal(sip_parse(&m, buf, o, &res), 0);
-    assert_int_equal(sip_via_count(m), 1000);
-    assert_int_equal(sip_via_get(m, 999, &vi), 0);
-    assert_string_equal(vi.branch, "z9hG4bK999");
-    assert_string_equal(vi.host, "10.3.249.1");
+    return o;
+}
+
+static void refused(const char *buf, size_t len, const char *why)
+{
+    struct sip_parse_result res;
+    osip_message_t *m = NULL;
+    assert_int_equal(sip_parse(&m, buf, len, &res), -EINVAL);
+    assert_null(m);
+    assert_int_equal(res.error, SIP_PARSE_MALFORMED);
+    assert_false(res.answerable);
+    assert_string_equal(res.reason, why);
+}
+
+/* Issue #15: 70 Vias parse, the 71st (in a header of its own or as a list
+ * element) refuses the datagram before osip sees it. */
+static void seventy_vias_and_no_more(void **state)
+{
+    char *buf = malloc(SIP_MAX_MESSAGE);
+    osip_message_t *m;
+    struct sip_via_info vi;
+    (void)state;
+    assert_non_null(buf);
+    size_t o = with_vias(buf, SIP_MAX_VIAS);
+    assert_int_equal(sip_parse(&m, buf, o, NULL), 0);
+    assert_int_equal(sip_via_count(m), SIP_MAX_VIAS);
+    assert_int_equal(sip_via_get(m, SIP_MAX_VIAS - 1, &vi), 0);
+    assert_string_equal(vi.branch, "z9hG4bK69");
     sip_free(m);
+    o = with_vias(buf, SIP_MAX_VIAS + 1);
+    refused(buf, o, "over 70 Via values");
+    /* the same count as one list */
+    char *p = strstr(strstr(buf, "\r\nVia: ") + 2, "\r\nVia: "); /* the second Via */
+    *p = ',';
+    memmove(p + 1, p + 7, o - (size_t)(p + 7 - buf));
+    refused(buf, o - 6, "over 70 Via values");
+    free(buf);
+}
+
+/* `n` copies of `unit` (NUL-free) after `head`, then `tail`. */
+static size_t bomb(char *buf, const char *head, const char *unit, int n, const char *tail)
+{
+    size_t o = (size_t)sprintf(buf, "%s", head);
+    for (int i = 0; i < n; i++)
+        o += (size_t)sprintf(buf + o, "%s", unit);
+    o += (size_t)sprintf(buf + o, "%s", tail);
+    assert_true(o <= SIP_MAX_MESSAGE);
+    return o;
+}
+
+/* The reported bomb (15,000 ";p=1" on a To) and its cousins: the
+ * parameters of a header, of a URI in it, of a header osip parses itself
+ * (Content-Type), of the Request-URI; 64 still parse. */
+static void parameter_bombs_are_refused_before_osip(void **state)
+{
+    char *buf = malloc(SIP_MAX_MESSAGE);
+    osip_message_t *m;
+    (void)state;
+    assert_non_null(buf);
+    const char *from = strstr(minimal, "From:");
+    char head[512];
+    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>");
+    const char *rest = strstr(from, "\r\n") + 2; /* after From, without To */
+    char tail[1024];
+    snprintf(tail, sizeof tail, "\r\nFrom: <sip:a@x>;tag=1\r\n%s", strstr(rest, "Call-ID:"));
+
+    size_t o = bomb(buf, head, ";p=1", SIP_MAX_PARAMS, tail);
+    assert_int_equal(sip_parse(&m, buf, o, NULL), 0);
+    sip_free(m);
+    o = bomb(buf, head, ";p=1", SIP_MAX_PARAMS + 1, tail);
+    refused(buf, o, "over 64 parameters in a header value");
+    o = bomb(buf, head, ";p=1", 15000, tail);
+    refused(buf, o, "over 64 parameters in a header value");
+
+    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x");
+    char tail2[1100];
+    snprintf(tail2, sizeof tail2, ">%s", tail);
+    o = bomb(buf, head, ";u=1", 5000, tail2); /* URI parameters inside <> */
+    refused(buf, o, "over 64 parameters in a header value");
+
+    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>\r\n"
+                                "Content-Type: application/sdp");
+    o = bomb(buf, head, ";c=1", 5000, tail + 2);
+    refused(buf, o, "over 64 parameters in a header value");
+
+    o = bomb(buf, "OPTIONS sip:bob@192.0.2.20", ";r=1", 5000,
+             " SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>");
+    o += (size_t)sprintf(buf + o, "%s", tail);
+    refused(buf, o, "over 64 parameters in the Request-URI");
+    free(buf);
+}
+
+/* 256 header values in all, list elements counted (osip keeps each in a
+ * list of its own). */
+static void two_hundred_fifty_six_header_values_and_no_more(void **state)
+{
+    char *buf = malloc(SIP_MAX_MESSAGE);
+    osip_message_t *m;
+    (void)state;
+    assert_non_null(buf);
+    const char *from = strstr(minimal, "From:");
+    size_t fixed = 0; /* the header lines of `minimal` from From on, and its one Via */
+    for (const char *p = from; (p = strstr(p, "\r\n")) && p[2] != '\r'; p += 2)
+        fixed++;
+    fixed += 2; /* its last line, and the Via */
+    char head[256];
+    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\n");
+    size_t o = bomb(buf, head, "X-A: 1\r\n", (int)(SIP_MAX_HEADERS - fixed), from);
+    assert_int_equal(sip_parse(&m, buf, o, NULL), 0);
+    sip_free(m);
+    o = bomb(buf, head, "X-A: 1\r\n", (int)(SIP_MAX_HEADERS - fixed + 1), from);
+    refused(buf, o, "over 256 header values");
+    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nAllow: A");
+    char tail[1024];
+    snprintf(tail, sizeof tail, "\r\n%s", from);
+    o = bomb(buf, head, ",A", 20000, tail);
+    refused(buf, o, "over 256 header values");
     free(buf);
 }
 
@@ -596,7 +706,9 @@ int main(void)
         cmocka_unit_test(bare_lf_line_ends_are_accepted),
         cmocka_unit_test(too_big_is_refused),
         cmocka_unit_test(a_60k_header_parses),
-        cmocka_unit_test(a_thousand_vias),
+        cmocka_unit_test(seventy_vias_and_no_more),
+        cmocka_unit_test(parameter_bombs_are_refused_before_osip),
+        cmocka_unit_test(two_hundred_fifty_six_header_values_and_no_more),
         cmocka_unit_test(every_prefix_parses_or_fails_cleanly),
         cmocka_unit_test(nul_bytes),
         cmocka_unit_test(escaped_nul_in_a_display_name),

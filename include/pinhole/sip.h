@@ -60,6 +60,21 @@ struct sip_parse_result {
  * text "%00" (libosip2 would truncate there). */
 int sip_parse(osip_message_t **out, const char *buf, size_t len, struct sip_parse_result *res);
 
+/* The method of a request from its first line alone, as a string in
+ * method[0..cap): 0, or -EINVAL for a status line or anything else. For a
+ * check that must come before any parse (design.md: redirectd and relayd
+ * check `proxies` after the first line). */
+int sip_request_method(const char *buf, size_t len, char *method, size_t cap);
+
+/* A stateless final response (status 300-699) to the request in buf,
+ * written without libosip2: the status line, the request's Via, From, To
+ * (with a fresh tag when it has none), Call-ID and CSeq lines as they
+ * came, Content-Length 0 (RFC 3261 8.2.6). Bounded by the same scanner as
+ * sip_parse. 0 with out[0..*n) and a NUL; -EINVAL for an ACK or a request
+ * without exactly one From/To/Call-ID/CSeq and a Via (nothing to answer
+ * on), -EMSGSIZE when cap is too small. */
+int sip_reply_raw(const char *buf, size_t len, int status, char *out, size_t cap, size_t *n);
+
 /* Serializes with a correct Content-Length. *out is malloc'd: the caller
  * frees it with osip_free(). Returns 0, -ENOMEM or -EINVAL. */
 int sip_serialize(const osip_message_t *m, char **out, size_t *len);

@@ -2,17 +2,20 @@
  * none (redirectd, relayd). Every datagram from its socket goes through
  * txn_intake_receive:
  *
+ *   untrusted     the trust check, if any, comes first and reads the first
+ *                 line alone (design.md "bounded cost per datagram"): a
+ *                 refused request goes to `refuse` unparsed (no state, no
+ *                 parse: an outsider costs a line), anything else from an
+ *                 untrusted source is counted as stray and dropped
  *   unparseable   counted and logged (rate limited); answered 400, or 505
  *                 for another SIP version, when the parser got far enough
  *                 (never an ACK), through the transaction layer so that
  *                 retransmissions are absorbed, statelessly when the layer
- *                 cannot key it or the source is not trusted
+ *                 cannot key it
  *   a response    counted as stray and dropped: nothing to match it to
  *   a request     pinned to the datagram's source (received and rport on
  *                 the top Via, RFC 3581 with rport forced: a Via may name
- *                 any host); offered to the trust check, if any, BEFORE
- *                 the transaction layer, so no state is made for a source
- *                 refused there; fed through the transaction layer
+ *                 any host); fed through the transaction layer
  *                 (retransmissions absorbed, the ACK for a non-2xx final
  *                 ended there, a request it cannot key answered 400
  *                 statelessly, an ACK matching nothing counted and
@@ -56,13 +59,17 @@ struct txn_intake_counters {
                                   .absorbed = &(stats)->absorbed,                                  \
                                   .acks_absorbed = &(stats)->acks_absorbed})
 
-/* True when the layer may keep state for requests from src. */
-typedef bool (*txn_intake_trust_cb)(void *arg, const struct addr *src);
-/* A parsed request from a source the trust check refused: the daemon
- * answers it statelessly (txn_reply_stateless) or drops it. req and src
- * are valid during the call only. */
-typedef void (*txn_intake_refuse_cb)(void *arg, const osip_message_t *req, size_t method,
-                                     const struct addr *src);
+/* True when a datagram from src may be parsed and its request get state:
+ * asked with the request's method index (n_methods: another method, or a
+ * datagram whose first line is no request line) before any parse. */
+typedef bool (*txn_intake_trust_cb)(void *arg, const struct addr *src, size_t method);
+/* A request the trust check refused, never parsed: its method name (from
+ * its first line, at most TXN_INTAKE_METHOD_MAX characters) and index and
+ * its bytes. The daemon answers it statelessly from the bytes
+ * (txn_reply_raw) or drops it. Everything is valid during the call only. */
+#define TXN_INTAKE_METHOD_MAX 32
+typedef void (*txn_intake_refuse_cb)(void *arg, const char *method_name, size_t method,
+                                     const struct addr *src, const char *buf, size_t len);
 /* A new request in its new transaction. req belongs to the transaction
  * (txn_server_receive) and may be read and edited until the callback
  * returns; st is the layer's. */

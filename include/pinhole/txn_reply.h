@@ -62,5 +62,10 @@ int txn_reply_reason(const struct txn_reply *r, struct txn_server *st, int statu
  * us retransmit at a victim. req stays the caller's. */
 int txn_reply_stateless(const struct txn_reply *r, const osip_message_t *req, int status,
                         const struct addr *src);
+/* The same from the request's bytes, never parsed (sip_reply_raw): for a
+ * source refused before any parse. -EINVAL (uncounted) when the datagram
+ * is an ACK or has nothing to answer on; req stays the caller's. */
+int txn_reply_raw(const struct txn_reply *r, const char *req, size_t len, int status,
+                  const struct addr *src);
 
 #endif

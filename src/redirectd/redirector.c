@@ -32,6 +32,9 @@ static const char *const rd_methods[RD_OTHER] = {
 
 static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t method_index,
                      const struct addr *src);
+static bool trusted(void *arg, const struct addr *src, size_t method);
+static void refuse(void *arg, const char *method_name, size_t method, const struct addr *src,
+                   const char *buf, size_t len);
 
 static void intake_init(struct redirector *r)
 {
@@ -42,6 +45,8 @@ static void intake_init(struct redirector *r)
         .n_methods = RD_OTHER,
         .counters = TXN_INTAKE_COUNTERS(&r->ctx.stats),
         .log_rl = &r->ctx.log_rl,
+        .trusted = trusted,
+        .refuse = refuse,
         .dispatch = dispatch,
         .arg = r,
     };
@@ -128,10 +133,26 @@ static int answer_not_allowed(struct rd_ctx *c, struct txn_server *st)
     return txn_reply_status(&c->reply, st, 405, hdrs);
 }
 
-/* design.md decision 11: only listed proxies may REGISTER or INVITE. */
-static bool trusted(const struct rd_ctx *c, enum rd_method method, const struct addr *src)
+/* design.md decision 11: only listed proxies may REGISTER or INVITE;
+ * anyone may ask OPTIONS (health checks). Asked by the intake on the first
+ * line, before any parse. */
+static bool trusted(void *arg, const struct addr *src, size_t method)
 {
-    return method == RD_OPTIONS || addr_list_match(&c->conf->proxies, src);
+    const struct redirector *r = arg;
+    return method == RD_OPTIONS || addr_list_match(&r->ctx.conf->proxies, src);
+}
+
+/* A stateless 403 written from the bytes (no parse, no transaction: a
+ * forged source cannot make us retransmit at a victim). */
+static void refuse(void *arg, const char *method_name, size_t method, const struct addr *src,
+                   const char *buf, size_t len)
+{
+    struct redirector *r = arg;
+    if (method == RD_ACK)
+        return; /* never answered */
+    r->ctx.stats.forbidden++;
+    txn_intake_log_peer(&r->intake, src, method_name, "not in proxies, answered 403");
+    (void)txn_reply_raw(&r->ctx.reply, buf, len, 403, src);
 }
 
 static int answer_checks(struct rd_ctx *c, struct txn_server *st, osip_message_t *m)
@@ -155,12 +176,7 @@ static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t
     struct redirector *r = arg;
     struct rd_ctx *c = &r->ctx;
     enum rd_method method = (enum rd_method)method_index;
-    if (!trusted(c, method, src)) {
-        c->stats.forbidden++;
-        txn_intake_log_peer(&r->intake, src, sip_method(m), "not in proxies, answered 403");
-        txn_reply_status(&c->reply, st, 403, NULL);
-        return;
-    }
+    (void)src; /* trusted: the intake asked trusted() */
     if (answer_checks(c, st, m) != 1)
         return;
     switch (method) {

@@ -30,9 +30,9 @@ static const char *const relay_methods[RELAY_M_OTHER] = {
     [RELAY_M_CANCEL] = "CANCEL", [RELAY_M_OPTIONS] = "OPTIONS", [RELAY_M_REGISTER] = "REGISTER",
 };
 
-static bool trusted(void *arg, const struct addr *src);
-static void refuse_untrusted(void *arg, const osip_message_t *m, size_t method,
-                             const struct addr *src);
+static bool trusted(void *arg, const struct addr *src, size_t method);
+static void refuse_untrusted(void *arg, const char *method_name, size_t method,
+                             const struct addr *src, const char *buf, size_t len);
 static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t method,
                      const struct addr *src);
 
@@ -161,11 +161,13 @@ int relayd_reconfigure(struct relayd *d, const struct relayd_conf *conf)
 
 /* ---- requests ---- */
 
-/* design.md decision 11: only listed proxies talk to relayd. Checked
- * before the transaction layer, so nothing is kept for anyone else. */
-static bool trusted(void *arg, const struct addr *src)
+/* design.md decision 11: only listed proxies talk to relayd. Checked on
+ * the first line, before any parse and the transaction layer, so nothing
+ * is parsed or kept for anyone else. */
+static bool trusted(void *arg, const struct addr *src, size_t method)
 {
     const struct relayd *d = arg;
+    (void)method;
     return addr_list_match(&d->ctx.conf->proxies, src);
 }
 
@@ -247,19 +249,17 @@ static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t
     }
 }
 
-/* A stateless 403: no transaction, so a forged source cannot make us
- * retransmit at a victim. */
-static void refuse_untrusted(void *arg, const osip_message_t *m, size_t method,
-                             const struct addr *src)
+/* A stateless 403 written from the bytes: no parse, no transaction, so a
+ * forged source cannot make us retransmit at a victim. */
+static void refuse_untrusted(void *arg, const char *method_name, size_t method,
+                             const struct addr *src, const char *buf, size_t len)
 {
     struct relayd *d = arg;
-    char what[40];
     if (method == RELAY_M_ACK)
         return; /* never answered */
     d->ctx.stats.forbidden++;
-    snprintf(what, sizeof what, "%.32s", sip_method(m)); /* a method is any token */
-    txn_intake_log_peer(&d->intake, src, what, "not in proxies, answered 403");
-    txn_reply_stateless(&d->ctx.reply, m, 403, src);
+    txn_intake_log_peer(&d->intake, src, method_name, "not in proxies, answered 403");
+    (void)txn_reply_raw(&d->ctx.reply, buf, len, 403, src);
 }
 
 void relayd_receive(struct relayd *d, const struct addr *src, const char *buf, size_t len)

@@ -68,7 +68,9 @@ check "a REGISTER from elsewhere is answered 403" \
 $CLIENT garbage "$R"
 sleep 0.2
 scrape rd1 "$S_REDIR"
-expect rd1 'pinhole_sip_requests_total{method="REGISTER"}' 2 # mallory's counts too
+# mallory's is refused on its first line, before any parse (issue #15):
+# counted as forbidden, not as a request
+expect rd1 'pinhole_sip_requests_total{method="REGISTER"}' 1
 expect rd1 'pinhole_txn_absorbed_total' 1
 expect rd1 'pinhole_sip_responses_total{code="200"}' 1
 expect rd1 'pinhole_sip_responses_total{code="403"}' 1

@@ -4,9 +4,11 @@
 # 60 KB datagram whose To carries 15,000 ";p=1" cost ~350 ms of CPU before
 # our scanner bounded parameters (64 per value), Via values (70) and header
 # values (256). Ten such bombs and their cousins (URI parameters, Via list,
-# Allow list) go to each daemon, from a proxy address (so redirectd and
-# relayd read past their trust check); each daemon spends < 150 ms of CPU on
-# them in all (/proc/PID/stat utime + stime) and still answers OPTIONS.
+# Allow list) go to each daemon from a proxy address (so redirectd and
+# relayd read past their trust check), and to redirectd and relayd from an
+# outsider (refused on the first line, before any parse); each daemon
+# spends < 150 ms of CPU on them in all (/proc/PID/stat utime + stime) and
+# still answers OPTIONS.
 source "$(dirname "$0")/lib.sh"
 
 P=$(free_port); R=$(free_port); Y=$(free_port)
@@ -34,14 +36,15 @@ cpu_ms() { # PID: user + system CPU so far, in ms
     awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"
 }
 
-for d in proxyd:$P:$PPID_ redirectd:$R:$RPID relayd:$Y:$YPID; do
-    IFS=: read -r name port pid <<<"$d"
+for d in proxyd:$P:$PPID_:127.0.0.1 redirectd:$R:$RPID:127.0.0.1 relayd:$Y:$YPID:127.0.0.1 \
+    redirectd-from-outside:$R:$RPID:127.0.0.2 relayd-from-outside:$Y:$YPID:127.0.0.2; do
+    IFS=: read -r name port pid ip <<<"$d"
     before=$(cpu_ms "$pid")
-    out=$(python3 - "$port" <<'PY'
+    out=$(python3 - "$port" "$ip" <<'PY'
 import socket, sys
 port = int(sys.argv[1])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); s.settimeout(1)
+s.bind((sys.argv[2], 0)); s.settimeout(1)
 me = s.getsockname()[1]
 def msg(i, to="<sip:x@y>", extra="", vias=1):
     via = ",".join("SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKbomb%d-%d" % (me, i, v) for v in range(vias))

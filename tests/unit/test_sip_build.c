@@ -377,6 +377,63 @@ static void cancel_only_for_an_invite(void **state)
     sip_free(ok);
 }
 
+/* A refusal written from the bytes (issue #15: redirectd and relayd answer
+ * outsiders without parsing): the five headers as they came, a To tag, and
+ * it parses as the answer to the request. */
+static void raw_reply_copies_the_five_headers(void **state)
+{
+    static const char req[] = "INVITE sip:x@192.0.2.1 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKraw1\r\n"
+                              "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKraw0\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "From: <sip:a@x>;tag=fa\r\n"
+                              "To: <sip:x@y>\r\n"
+                              "Call-ID: raw@x\r\n"
+                              "CSeq: 7 INVITE\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    char out[1024];
+    size_t n = 0;
+    osip_message_t *m = NULL;
+    struct sip_via_info v;
+    char id[32];
+    (void)state;
+    assert_int_equal(sip_reply_raw(req, sizeof req - 1, 403, out, sizeof out, &n), 0);
+    assert_int_equal(strlen(out), n);
+    assert_int_equal(strncmp(out, "SIP/2.0 403 Forbidden\r\n", 23), 0);
+    assert_null(strstr(out, "Max-Forwards"));
+    assert_int_equal(sip_parse(&m, out, n, NULL), 0);
+    assert_int_equal(sip_status(m), 403);
+    assert_int_equal(sip_via_count(m), 2);
+    assert_int_equal(sip_via_get(m, 0, &v), 0);
+    assert_string_equal(v.branch, "z9hG4bKraw1");
+    assert_non_null(sip_to_tag(m));
+    assert_int_equal(sip_call_id(m, id, sizeof id), 0);
+    assert_string_equal(id, "raw@x");
+    sip_free(m);
+
+    /* a To tag already there is kept, not doubled */
+    char tagged[sizeof req + 16];
+    snprintf(tagged, sizeof tagged, "%.*s;tag=tt%s", (int)(strstr(req, "\r\nCall-ID") - req), req,
+             strstr(req, "\r\nCall-ID"));
+    assert_int_equal(sip_reply_raw(tagged, strlen(tagged), 403, out, sizeof out, &n), 0);
+    assert_non_null(strstr(out, "To: <sip:x@y>;tag=tt\r\n"));
+    /* never an ACK; nothing without the five; a small buffer */
+    char ack[sizeof req];
+    snprintf(ack, sizeof ack, "ACK%s", req + 6);
+    assert_int_equal(sip_reply_raw(ack, strlen(ack), 403, out, sizeof out, &n), -EINVAL);
+    assert_int_equal(sip_reply_raw(req, (size_t)(strstr(req, "Call-ID") - req), 403, out,
+                                   sizeof out, &n),
+                     -EINVAL);
+    assert_int_equal(sip_reply_raw(req, sizeof req - 1, 403, out, 40, &n), -EMSGSIZE);
+    assert_int_equal(sip_reply_raw(req, sizeof req - 1, 200, out, sizeof out, &n), -EINVAL);
+
+    char method[8];
+    assert_int_equal(sip_request_method(req, sizeof req - 1, method, sizeof method), 0);
+    assert_string_equal(method, "INVITE");
+    assert_int_equal(sip_request_method("SIP/2.0 200 OK\r\n", 16, method, sizeof method), -EINVAL);
+    assert_int_equal(sip_request_method("SUBSCRIBEX x", 12, method, sizeof method), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +448,7 @@ int main(void)
         cmocka_unit_test(cancel_for_the_invite_we_sent),
         cmocka_unit_test(cancel_only_for_an_invite),
         cmocka_unit_test(branches_and_tags),
+        cmocka_unit_test(raw_reply_copies_the_five_headers),
     };
     return cmocka_run_group_tests(tests, sip_test_setup, NULL);
 }

@@ -33,6 +33,7 @@ struct fx {
     struct addr proxy, outsider;
     bool refuse_untrusted; /* install the trust check */
     size_t dispatched, refused;
+    char last_name[TXN_INTAKE_METHOD_MAX + 1];
     size_t last_method;
     int answer; /* what dispatch answers; 0 = nothing */
 };
@@ -43,18 +44,21 @@ static const char *const methods[M_COUNT_APART] = {
     [M_INVITE] = "INVITE",
 };
 
-static bool trusted(void *arg, const struct addr *src)
+static bool trusted(void *arg, const struct addr *src, size_t method)
 {
     struct fx *f = arg;
+    (void)method;
     return addr_equal(src, &f->proxy);
 }
 
-static void refuse(void *arg, const osip_message_t *req, size_t method, const struct addr *src)
+static void refuse(void *arg, const char *method_name, size_t method, const struct addr *src,
+                   const char *buf, size_t len)
 {
     struct fx *f = arg;
     f->refused++;
     f->last_method = method;
-    txn_reply_stateless(&f->reply, req, 403, src);
+    snprintf(f->last_name, sizeof f->last_name, "%s", method_name);
+    (void)txn_reply_raw(&f->reply, buf, len, 403, src);
 }
 
 static void dispatch(void *arg, struct txn_server *st, osip_message_t *req, size_t method,
@@ -131,6 +135,11 @@ static void send_text(struct fx *f, const struct addr *src, const char *text)
     }
     txn_intake_receive(&f->in, src, buf, j);
     free(buf);
+}
+
+static void send_bytes(struct fx *f, const struct addr *src, const char *buf, size_t len)
+{
+    txn_intake_receive(&f->in, src, buf, len);
 }
 
 static int status_of(const struct fx *f, size_t i)
@@ -293,12 +302,16 @@ static void untrusted_source_is_refused_before_the_layer(void **state)
     txn_layer_stats(f->tl, &ts);
     assert_int_equal(ts.servers, 0); /* no state for a forged source */
 
+    assert_string_equal(f->last_name, "INVITE");
+
     /* its retransmission is not absorbed: refused again, statelessly */
     send_text(f, &f->outsider, REQUEST("INVITE", "x1"));
     assert_int_equal(f->refused, 2);
     assert_int_equal(f->n.absorbed, 0);
 
-    /* an unparseable request from it gets its 400 statelessly too */
+    /* never parsed (design.md "bounded cost per datagram"): what would be
+     * a parse error from a proxy is refused on its first line, and so is
+     * a parameter bomb */
     send_text(f, &f->outsider,
               "OPTIONS sip:127.0.0.1:5070 SIP/2.0\n"
               "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKbad\n"
@@ -307,16 +320,30 @@ static void untrusted_source_is_refused_before_the_layer(void **state)
               "Call-ID: bad@test\n"
               "CSeq: 1 OPTIONS\n"
               "Content-Length: 50\n\n");
+    assert_int_equal(f->n.parse_errors, 0);
+    assert_int_equal(f->refused, 3);
+    assert_int_equal(f->last_method, M_OPTIONS);
+    size_t sent = f->wire.n;
+    static char bomb[SIP_MAX_MESSAGE];
+    size_t o = (size_t)snprintf(bomb, sizeof bomb, "%s", "INVITE sip:x@y SIP/2.0\r\nTo: <sip:x@y>");
+    while (o + 8 < 60000)
+        o += (size_t)snprintf(bomb + o, sizeof bomb - o, ";p=1");
+    o += (size_t)snprintf(bomb + o, sizeof bomb - o, "\r\n\r\n");
+    send_bytes(f, &f->outsider, bomb, o);
+    assert_int_equal(f->refused, 4);
+    assert_int_equal(f->wire.n, sent); /* nothing to answer on: not answered */
+    /* a response from it: stray; garbage: a parse error; neither parsed */
+    send_text(f, &f->outsider, "SIP/2.0 200 OK\n\n");
+    send_text(f, &f->outsider, "\x01\x02garbage");
+    assert_int_equal(f->n.stray_responses, 1);
     assert_int_equal(f->n.parse_errors, 1);
-    assert_int_equal(status_of(f, 2), 400);
     txn_layer_stats(f->tl, &ts);
     assert_int_equal(ts.servers, 0);
-    assert_int_equal(f->refused, 2); /* the refuse callback is for parsed requests */
 
     /* the trusted proxy gets a transaction and the dispatch */
     send_text(f, &f->proxy, REQUEST("OPTIONS", "p1"));
     assert_int_equal(f->dispatched, 1);
-    assert_int_equal(status_of(f, 3), 200);
+    assert_int_equal(status_of(f, f->wire.n - 1), 200);
 }
 
 int main(void)

@@ -3,6 +3,7 @@
 #include "pinhole/txn_intake.h"
 
 #include <errno.h>
+#include <string.h>
 
 static size_t method_of(const struct txn_intake *in, const osip_message_t *m)
 {
@@ -12,9 +13,12 @@ static size_t method_of(const struct txn_intake *in, const osip_message_t *m)
     return in->n_methods;
 }
 
-static bool trusted(const struct txn_intake *in, const struct addr *src)
+static size_t method_named(const struct txn_intake *in, const char *name)
 {
-    return !in->trusted || in->trusted(in->arg, src);
+    for (size_t i = 0; i < in->n_methods; i++)
+        if (strcmp(name, in->methods[i]) == 0)
+            return i;
+    return in->n_methods;
 }
 
 void txn_intake_log_peer(const struct txn_intake *in, const struct addr *src, const char *what,
@@ -38,10 +42,6 @@ static void answer_unparsed(const struct txn_intake *in, osip_message_t **mp, in
     struct txn_server *st = NULL;
     if (sip_via_set_received(m, src) != 0)
         return;
-    if (!trusted(in, src)) {
-        txn_reply_stateless(in->reply, m, status, src);
-        return;
-    }
     int rc = txn_server_receive(in->tl, mp, src, in->reply->tp, &st);
     if (rc == TXN_NEW && st)
         txn_reply_status(in->reply, st, status, NULL);
@@ -73,10 +73,6 @@ static void handle_request(const struct txn_intake *in, osip_message_t **mp, con
     /* Responses go to the datagram's source and nowhere else. */
     if (sip_via_set_received(m, src) != 0)
         return;
-    if (!trusted(in, src)) {
-        in->refuse(in->arg, m, method, src);
-        return;
-    }
     int rc = txn_server_receive(in->tl, mp, src, in->reply->tp, &st);
     if (rc == TXN_RETRANSMISSION) {
         (*in->counters.absorbed)++;
@@ -103,11 +99,40 @@ static void handle_request(const struct txn_intake *in, osip_message_t **mp, con
         txn_reply_status(in->reply, st, 500, NULL);
 }
 
+/* design.md "bounded cost per datagram": the trust check reads the first
+ * line only, so an outsider costs no parse. True when the datagram may go
+ * on to the parser. */
+static bool admit(const struct txn_intake *in, const struct addr *src, const char *buf, size_t len)
+{
+    char name[TXN_INTAKE_METHOD_MAX + 1];
+    if (!in->trusted)
+        return true;
+    if (sip_request_method(buf, len, name, sizeof name) != 0) {
+        if (in->trusted(in->arg, src, in->n_methods))
+            return true; /* a response or garbage from a proxy: parsed, counted */
+        if (len >= 8 && memcmp(buf, "SIP/2.0 ", 8) == 0) {
+            (*in->counters.stray_responses)++; /* we asked an outsider nothing */
+        } else {
+            (*in->counters.parse_errors)++;
+            txn_intake_log_peer(in, src, "datagram", "no request line, dropped");
+        }
+        return false;
+    }
+    size_t method = method_named(in, name);
+    if (in->trusted(in->arg, src, method))
+        return true;
+    in->refuse(in->arg, name, method, src, buf, len);
+    return false;
+}
+
 void txn_intake_receive(const struct txn_intake *in, const struct addr *src, const char *buf,
                         size_t len)
 {
     osip_message_t *m = NULL;
     struct sip_parse_result res = {0};
+
+    if (!admit(in, src, buf, len))
+        return;
 
     if (sip_parse(&m, buf, len, &res) != 0)
         refuse_unparsed(in, &m, &res, src);

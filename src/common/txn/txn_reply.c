@@ -1,6 +1,8 @@
 /* txn_reply: sending and counting a daemon's responses (see txn_reply.h). */
 #include "pinhole/txn_reply.h"
 
+#include <errno.h>
+
 static void count(const struct txn_reply *r, int status, int err)
 {
     if (err) {
@@ -45,6 +47,21 @@ int txn_reply_stateless(const struct txn_reply *r, const osip_message_t *req, in
                         const struct addr *src)
 {
     int err = txn_respond_stateless(r->tp, req, status, src);
+    count(r, status, err);
+    return err;
+}
+
+int txn_reply_raw(const struct txn_reply *r, const char *req, size_t len, int status,
+                  const struct addr *src)
+{
+    /* the request's Via, From, To, Call-ID and CSeq fit in what it came in */
+    static _Thread_local char buf[SIP_MAX_MESSAGE + 128];
+    size_t n = 0;
+    int err = sip_reply_raw(req, len, status, buf, sizeof buf, &n);
+    if (err == -EINVAL)
+        return err; /* an ACK, or nothing to answer on: not a send error */
+    if (!err)
+        err = transport_send(r->tp, src, buf, n);
     count(r, status, err);
     return err;
 }

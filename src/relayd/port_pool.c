@@ -1,18 +1,54 @@
-/* port_pool: a ring of free pair indexes plus an in-use flag per pair. */
+/* port_pool: the free pairs in a dense array (random pick, O(1) removal by
+ * swapping with the last) plus each pair's place in it. */
 #include "port_pool.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IN_USE UINT16_MAX /* place of an allocated pair (capacity <= 32767) */
 
 struct port_pool {
     uint16_t first;  /* the lowest RTP port (even) */
     size_t capacity; /* pairs in the range */
-    size_t head;     /* index into ring of the next pair to hand out */
-    size_t count;    /* free pairs in the ring */
-    uint16_t *ring;  /* pair indexes, FIFO */
-    bool *in_use;    /* by pair index */
+    size_t count;    /* free pairs: free_idx[0..count) */
+    uint16_t *free_idx; /* pair indexes, in no order */
+    uint16_t *place;    /* by pair index: its place in free_idx, or IN_USE */
+    uint64_t rng;       /* splitmix64 state */
 };
+
+static uint64_t next64(struct port_pool *p)
+{
+    uint64_t z = (p->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0: Lemire's multiply-shift with rejection (no
+ * modulo bias). */
+static size_t uniform(struct port_pool *p, size_t n)
+{
+    uint64_t bound = n;
+    __uint128_t m = (__uint128_t)next64(p) * bound;
+    uint64_t low = (uint64_t)m;
+    if (low < bound) {
+        uint64_t threshold = -bound % bound;
+        while (low < threshold) {
+            m = (__uint128_t)next64(p) * bound;
+            low = (uint64_t)m;
+        }
+    }
+    return (size_t)(m >> 64);
+}
+
+void port_pool_seed(struct port_pool *p, uint64_t seed)
+{
+    p->rng = seed;
+}
 
 int port_pool_new(struct port_pool **out, uint16_t port_min, uint16_t port_max)
 {
@@ -26,15 +62,19 @@ int port_pool_new(struct port_pool **out, uint16_t port_min, uint16_t port_max)
         return -ENOMEM;
     p->first = (uint16_t)first;
     p->capacity = ((size_t)port_max - first + 1) / 2;
-    p->ring = calloc(p->capacity, sizeof *p->ring);
-    p->in_use = calloc(p->capacity, sizeof *p->in_use);
-    if (!p->ring || !p->in_use) {
+    p->free_idx = calloc(p->capacity, sizeof *p->free_idx);
+    p->place = calloc(p->capacity, sizeof *p->place);
+    if (!p->free_idx || !p->place) {
         port_pool_free(p);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < p->capacity; i++)
-        p->ring[i] = (uint16_t)i;
+    for (size_t i = 0; i < p->capacity; i++) {
+        p->free_idx[i] = (uint16_t)i;
+        p->place[i] = (uint16_t)i;
+    }
     p->count = p->capacity;
+    if (getrandom(&p->rng, sizeof p->rng, GRND_NONBLOCK) != (ssize_t)sizeof p->rng)
+        p->rng = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(); /* early boot */
     *out = p;
     return 0;
 }
@@ -43,51 +83,40 @@ void port_pool_free(struct port_pool *p)
 {
     if (!p)
         return;
-    free(p->ring);
-    free(p->in_use);
+    free(p->free_idx);
+    free(p->place);
     free(p);
 }
 
-static uint16_t pop_front(struct port_pool *p)
+static void swap_places(struct port_pool *p, size_t a, size_t b)
 {
-    uint16_t idx = p->ring[p->head];
-    p->head = (p->head + 1) % p->capacity;
-    p->count--;
-    return idx;
+    uint16_t ia = p->free_idx[a], ib = p->free_idx[b];
+    p->free_idx[a] = ib;
+    p->free_idx[b] = ia;
+    p->place[ib] = (uint16_t)a;
+    p->place[ia] = (uint16_t)b;
 }
 
-static void push_back(struct port_pool *p, uint16_t idx)
-{
-    p->ring[(p->head + p->count) % p->capacity] = idx;
-    p->count++;
-}
-
-static void push_front(struct port_pool *p, uint16_t idx)
-{
-    p->head = (p->head + p->capacity - 1) % p->capacity;
-    p->ring[p->head] = idx;
-    p->count++;
-}
-
+/* A partial Fisher-Yates shuffle: the k-th try takes a random pair among
+ * those not tried yet, so each free pair is tried at most once and the
+ * first try is uniform over the free pool. */
 int port_pool_alloc(struct port_pool *p, port_pool_try_cb try_cb, void *arg, uint16_t *rtp_port)
 {
-    size_t tries = p->count;
-
-    while (tries-- > 0) {
-        uint16_t idx = pop_front(p);
+    for (size_t k = 0; k < p->count; k++) {
+        swap_places(p, k, k + uniform(p, p->count - k));
+        uint16_t idx = p->free_idx[k];
         uint16_t port = (uint16_t)(p->first + 2 * idx);
         int err = try_cb(port, arg);
         if (err == 0) {
-            p->in_use[idx] = true;
+            swap_places(p, k, p->count - 1);
+            p->count--;
+            p->place[idx] = IN_USE;
             *rtp_port = port;
             return 0;
         }
-        if (err != -EADDRINUSE && err != -EACCES) {
-            push_front(p, idx);
-            return err;
-        }
-        /* Held by another program: keep it for later, when it may be free. */
-        push_back(p, idx);
+        if (err != -EADDRINUSE && err != -EACCES)
+            return err; /* the pair stays free */
+        /* held by another program: stays free, for later */
     }
     return -EBUSY;
 }
@@ -99,10 +128,11 @@ int port_pool_release(struct port_pool *p, uint16_t rtp_port)
     if (rtp_port < p->first || (rtp_port - p->first) % 2 != 0)
         return -EINVAL;
     idx = (size_t)(rtp_port - p->first) / 2;
-    if (idx >= p->capacity || !p->in_use[idx])
+    if (idx >= p->capacity || p->place[idx] != IN_USE)
         return -EINVAL;
-    p->in_use[idx] = false;
-    push_back(p, (uint16_t)idx);
+    p->free_idx[p->count] = (uint16_t)idx;
+    p->place[idx] = (uint16_t)p->count;
+    p->count++;
     return 0;
 }
 

@@ -1,10 +1,14 @@
 /* port_pool: relayd's media ports (patent fig. 10 step 62, design.md
  * decision 5): one even RTP port per media stream with port+1 for its RTCP.
  *
- * Free pairs wait in a FIFO: alloc takes the front, release appends at the
- * back, so the pair reused next is the one released longest ago. Late or
- * stray packets for an ended call then rarely meet a new session on the
- * same port. Both operations are O(1); nothing scans the range. */
+ * A pair is handed out at random from the free pool (design.md "No open
+ * relay", issue #15): in order, the next call's relay port was the last
+ * one plus two, and an outsider who guessed it could send RTP there before
+ * the phones and take the channel (RTP injection / "RTP Bleed", rtpengine
+ * advisory ES2025-01). With thousands of free pairs, a just-released pair
+ * is also rarely reused at once, so late packets of an ended call seldom
+ * meet a new session. Both operations are O(1) expected; nothing scans
+ * the range; memory is two 16-bit words per pair. */
 #ifndef RELAYD_PORT_POOL_H
 #define RELAYD_PORT_POOL_H
 
@@ -26,11 +30,14 @@ int port_pool_new(struct port_pool **out, uint16_t port_min, uint16_t port_max);
 /* Frees the pool; pairs still allocated are simply forgotten. */
 void port_pool_free(struct port_pool *p);
 
-/* Takes the least recently released pair that `try_cb` accepts, trying each
- * free pair at most once. Returns 0 with the RTP port in *rtp_port, -EBUSY
+/* Takes a free pair chosen uniformly at random that `try_cb` accepts,
+ * trying each free pair at most once (in random order). Returns 0 with the RTP port in *rtp_port, -EBUSY
  * when no free pair could be taken (the SIP layer answers 503), or the
- * error try_cb stopped with (the pair it stopped on stays at the front). */
+ * error try_cb stopped with (the pair it stopped on stays free). */
 int port_pool_alloc(struct port_pool *p, port_pool_try_cb try_cb, void *arg, uint16_t *rtp_port);
+/* Seeds the pool's generator (port_pool_new seeds it from getrandom):
+ * for tests that want a fixed sequence. */
+void port_pool_seed(struct port_pool *p, uint64_t seed);
 /* Gives an allocated pair back. Returns 0, or -EINVAL when rtp_port is not
  * an allocated pair of this pool (a double release changes nothing). */
 int port_pool_release(struct port_pool *p, uint16_t rtp_port);

@@ -1,5 +1,6 @@
-/* port_pool: even/odd pairs, range bounds, exhaustion, LRU reuse, skipping
- * ports held by someone else. */
+/* port_pool: even/odd pairs, range bounds, exhaustion, random allocation
+ * (issue #15: a relay port must not be guessable), release, skipping ports
+ * held by someone else. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -61,16 +62,65 @@ static void test_pairs_cover_the_range_exactly(void **state)
     port_pool_free(p);
 }
 
-static void test_first_allocations_in_port_order(void **state)
+/* Issue #15: in order, the next call's port was the last one plus two.
+ * Over 500 pairs, 100 allocations (fixed seed: deterministic) are spread
+ * over the range, not sorted, and rarely the previous one plus two. */
+static void test_allocation_is_random_not_in_order(void **state)
 {
     struct port_pool *p;
     struct fake_binder b = {0};
+    unsigned low = 0, high = 0, plus_two = 0, ascending = 0;
+    uint16_t prev = 0;
     (void)state;
 
-    assert_int_equal(port_pool_new(&p, 30000, 30009), 0);
-    assert_int_equal(port_pool_capacity(p), 5);
-    for (uint16_t want = 30000; want <= 30008; want += 2)
-        assert_int_equal(alloc_ok(p, &b), want);
+    assert_int_equal(port_pool_new(&p, 30000, 30999), 0);
+    port_pool_seed(p, 42);
+    for (int i = 0; i < 100; i++) {
+        uint16_t port = alloc_ok(p, &b);
+        assert_in_range(port, 30000, 30998);
+        assert_int_equal(port % 2, 0);
+        if (port < 30500)
+            low++;
+        else
+            high++;
+        if (i && port == prev + 2)
+            plus_two++;
+        if (i && port > prev)
+            ascending++;
+        prev = port;
+    }
+    assert_true(low >= 30 && high >= 30);
+    assert_true(plus_two <= 3);
+    assert_true(ascending >= 30 && ascending <= 70); /* about half, as for a coin */
+    port_pool_free(p);
+}
+
+/* Loosely uniform: over 20,000 alloc/release cycles on 10 pairs with one
+ * held, each of the 9 free pairs is taken 2,222 times on average; every
+ * count stays within 15 % of that (a FIFO or a bias shows far more). */
+static void test_allocation_is_uniform_over_the_free_pool(void **state)
+{
+    struct port_pool *p;
+    struct fake_binder b = {0};
+    unsigned hits[10] = {0};
+    (void)state;
+
+    assert_int_equal(port_pool_new(&p, 20000, 20019), 0);
+    port_pool_seed(p, 7);
+    uint16_t held = alloc_ok(p, &b);
+    for (int i = 0; i < 20000; i++) {
+        uint16_t port = alloc_ok(p, &b);
+        assert_int_not_equal(port, held);
+        hits[(port - 20000) / 2]++;
+        assert_int_equal(port_pool_release(p, port), 0);
+    }
+    for (size_t i = 0; i < 10; i++) {
+        if (20000 + 2 * i == held) {
+            assert_int_equal(hits[i], 0);
+            continue;
+        }
+        assert_in_range(hits[i], 2222 - 333, 2222 + 333);
+    }
     port_pool_free(p);
 }
 
@@ -110,24 +160,24 @@ static void test_exhaustion_is_ebusy(void **state)
     port_pool_free(p);
 }
 
-static void test_reuse_after_release_least_recent_first(void **state)
+/* A released pair is free again, and only what was released. */
+static void test_release_makes_the_pair_free_again(void **state)
 {
     struct port_pool *p;
     struct fake_binder b = {0};
     (void)state;
 
     assert_int_equal(port_pool_new(&p, 20000, 20005), 0); /* 20000 20002 20004 */
-    assert_int_equal(alloc_ok(p, &b), 20000);
-    assert_int_equal(port_pool_release(p, 20000), 0);
-    /* 20000 went to the back: the never-used pairs come first. */
-    assert_int_equal(alloc_ok(p, &b), 20002);
-    assert_int_equal(alloc_ok(p, &b), 20004);
-    assert_int_equal(alloc_ok(p, &b), 20000);
-    assert_int_equal(port_pool_release(p, 20004), 0);
-    assert_int_equal(port_pool_release(p, 20002), 0);
+    uint16_t a = alloc_ok(p, &b), c = alloc_ok(p, &b), d = alloc_ok(p, &b);
+    assert_true(a != c && c != d && a != d);
+    assert_int_equal(port_pool_available(p), 0);
+    assert_int_equal(port_pool_release(p, c), 0);
+    assert_int_equal(alloc_ok(p, &b), c); /* the only free one */
+    assert_int_equal(port_pool_release(p, a), 0);
+    assert_int_equal(port_pool_release(p, d), 0);
     assert_int_equal(port_pool_available(p), 2);
-    assert_int_equal(alloc_ok(p, &b), 20004);
-    assert_int_equal(alloc_ok(p, &b), 20002);
+    uint16_t x = alloc_ok(p, &b), y = alloc_ok(p, &b);
+    assert_true((x == a && y == d) || (x == d && y == a));
     port_pool_free(p);
 }
 
@@ -157,8 +207,8 @@ static void test_skips_pairs_in_use_elsewhere(void **state)
     (void)state;
 
     assert_int_equal(port_pool_new(&p, 20000, 20005), 0);
-    assert_int_equal(alloc_ok(p, &b), 20002);
-    assert_int_equal(alloc_ok(p, &b), 20004);
+    uint16_t x = alloc_ok(p, &b), y = alloc_ok(p, &b);
+    assert_true((x == 20002 && y == 20004) || (x == 20004 && y == 20002));
     b.calls = 0;
     uint16_t port;
     assert_int_equal(port_pool_alloc(p, fake_try, &b, &port), -EBUSY);
@@ -180,7 +230,9 @@ static void test_other_errors_stop_and_keep_the_pair(void **state)
     assert_int_equal(b.calls, 1);
     assert_int_equal(port_pool_available(p), 3);
     b.fail_with = 0;
-    assert_int_equal(alloc_ok(p, &b), 20000); /* still first in line */
+    for (int i = 0; i < 3; i++) /* nothing was taken: all three still free */
+        (void)alloc_ok(p, &b);
+    assert_int_equal(port_pool_available(p), 0);
     port_pool_free(p);
 }
 
@@ -245,10 +297,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pairs_cover_the_range_exactly),
-        cmocka_unit_test(test_first_allocations_in_port_order),
+        cmocka_unit_test(test_allocation_is_random_not_in_order),
+        cmocka_unit_test(test_allocation_is_uniform_over_the_free_pool),
         cmocka_unit_test(test_range_edges),
         cmocka_unit_test(test_exhaustion_is_ebusy),
-        cmocka_unit_test(test_reuse_after_release_least_recent_first),
+        cmocka_unit_test(test_release_makes_the_pair_free_again),
         cmocka_unit_test(test_release_refuses_what_is_not_allocated),
         cmocka_unit_test(test_skips_pairs_in_use_elsewhere),
         cmocka_unit_test(test_other_errors_stop_and_keep_the_pair),

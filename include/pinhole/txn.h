@@ -51,6 +51,10 @@ int txn_layer_new(struct txn_layer **out, struct loop *l, const struct txn_timer
 /* Frees every transaction without calling any callback. */
 void txn_layer_free(struct txn_layer *tl);
 void txn_layer_stats(const struct txn_layer *tl, struct txn_stats *out);
+/* At most `max` live server transactions (0: no cap): beyond,
+ * txn_server_receive refuses a new request with -ENOSPC (its
+ * retransmissions of requests already held still match). */
+void txn_layer_set_max_servers(struct txn_layer *tl, uint64_t max);
 
 /* ---- server transactions ---- */
 
@@ -70,7 +74,8 @@ enum txn_match {
  * ACK for a 2xx, its own end-to-end transaction) returns TXN_NEW with *out
  * NULL. Returns an enum txn_match, or -ENOMEM / -EINVAL (no Via, CSeq or
  * Call-ID to key on, or a key over 1024 bytes: the caller answers 400 or
- * drops). A request without
+ * drops) / -ENOSPC (the layer's cap of server transactions: the caller
+ * answers 503 statelessly). A request without
  * an RFC 3261 branch (RFC 2543 peers) is keyed on Call-ID, CSeq, From tag
  * and sent-by instead. */
 int txn_server_receive(struct txn_layer *tl, osip_message_t **req, const struct addr *src,
@@ -101,8 +106,8 @@ int txn_server_build(const struct txn_server *st, int status, const char *reason
 /* Answers `req` outside any transaction (the layer could not key it, or
  * the source is not one we keep state for): builds the response and sends
  * it once through tp to `dst`, the datagram's source. Nothing is kept, so
- * a forged source cannot make us retransmit at a victim. Returns 0 or
- * -errno. */
+ * a forged source cannot make us retransmit at a victim. A 503 carries
+ * Retry-After: 5. Returns 0 or -errno. */
 int txn_respond_stateless(const struct transport *tp, const osip_message_t *req, int status,
                           const struct addr *dst);
 

@@ -38,18 +38,20 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* The source IP, not its port (issue #15: the same flood spread over 20
+ * ports was not limited at all); for IPv6 its /64, what one subscriber
+ * line is given. */
 static uint64_t addr_hash(const struct flood *f, const struct addr *a)
 {
     uint64_t h = f->seed;
     if (addr_family(a) == AF_INET6) {
-        uint64_t w[2];
-        memcpy(w, &a->u.in6.sin6_addr, sizeof w);
-        h = mix64(h ^ w[0]);
-        h = mix64(h ^ w[1]);
+        uint64_t prefix;
+        memcpy(&prefix, &a->u.in6.sin6_addr, sizeof prefix);
+        h = mix64(h ^ prefix);
     } else if (addr_family(a) == AF_INET) {
         h = mix64(h ^ a->u.in.sin_addr.s_addr);
     }
-    return mix64(h ^ addr_port(a));
+    return mix64(h);
 }
 
 int flood_new(struct flood **out, uint32_t rate, uint32_t burst)
@@ -69,6 +71,18 @@ int flood_new(struct flood **out, uint32_t rate, uint32_t burst)
     f->rl.interval_s = 10;
     f->rl.burst = 5;
     *out = f;
+    return 0;
+}
+
+int flood_set_budget(struct flood *f, uint32_t rate, uint32_t burst)
+{
+    if (rate == 0 || burst == 0)
+        return -EINVAL;
+    f->rate = rate;
+    f->capacity = (uint64_t)burst * MILLI;
+    for (size_t i = 0; i < FLOOD_SLOTS; i++)
+        if (f->slot[i].tokens > f->capacity)
+            f->slot[i].tokens = f->capacity;
     return 0;
 }
 

@@ -1,6 +1,7 @@
-/* flood: per-source fairness for the SIP socket. One source (IP and port)
- * sending faster than FLOOD_RATE datagrams per second, beyond a burst of
- * FLOOD_BURST, has the excess dropped before it is parsed, so a flood from
+/* flood: per-source fairness for the SIP socket. One source IP (IPv6: one
+ * /64; its ports do not matter) sending faster than its rate
+ * (limits.source_rate, FLOOD_RATE by default) beyond its burst
+ * (limits.source_burst) has the excess dropped before it is parsed, so a flood from
  * one peer costs us one hash and a compare per datagram and cannot crowd
  * out the others' parsing and transaction work.
  *
@@ -30,6 +31,9 @@ struct flood;
  * -EINVAL (rate or burst 0) or -ENOMEM. */
 int flood_new(struct flood **out, uint32_t rate, uint32_t burst);
 void flood_free(struct flood *f);
+/* A new rate and burst (reload); a fuller bucket is cut to the new burst.
+ * 0 or -EINVAL. */
+int flood_set_budget(struct flood *f, uint32_t rate, uint32_t burst);
 
 /* Takes one datagram's token from src's bucket at now_ms. False: over
  * budget, drop it (counted). */

@@ -47,6 +47,11 @@ static void on_request(struct intake *in, const struct transport *tp, const stru
     if (sip_via_set_received(req, src) != 0)
         return;
     int r = txn_server_receive(env->txn, reqp, src, tp, &st);
+    if (r == -ENOSPC) { /* limits.max_transactions: memory stays bounded */
+        env->stats.transactions_full++;
+        (void)txn_respond_stateless(tp, req, 503, src);
+        return;
+    }
     if (r == -EINVAL && !sip_method_is(req, "ACK")) {
         env->stats.bad_requests++;                      /* nothing to key a transaction on */
         (void)txn_respond_stateless(tp, req, 400, src); /* src: received:rport */

@@ -138,6 +138,18 @@ static int start_auth(struct proxy *p)
     return rc;
 }
 
+/* limits.source_rate/burst, FLOOD_RATE/BURST when unset (a config built
+ * in a test). */
+static uint32_t source_rate(const struct proxyd_conf *cfg)
+{
+    return cfg->limits.source_rate > 0 ? (uint32_t)cfg->limits.source_rate : FLOOD_RATE;
+}
+
+static uint32_t source_burst(const struct proxyd_conf *cfg)
+{
+    return cfg->limits.source_burst > 0 ? (uint32_t)cfg->limits.source_burst : FLOOD_BURST;
+}
+
 int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
               const struct transport *tp, const struct txn_timers *timers)
 {
@@ -162,7 +174,7 @@ int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
     if (!err)
         err = messaging_new(&p->msg, &p->env);
     if (!err)
-        err = flood_new(&p->flood, FLOOD_RATE, FLOOD_BURST);
+        err = flood_new(&p->flood, source_rate(cfg), source_burst(cfg));
     if (!err)
         err = start_auth(p);
     if (err) {
@@ -371,6 +383,9 @@ int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
         return err;
     }
     keepalive_reconfigure(p->ka);
+    (void)flood_set_budget(p->flood, source_rate(cfg), source_burst(cfg));
+    txn_layer_set_max_servers(p->env.txn,
+                              cfg->limits.max_transactions > 0 ? (uint64_t)cfg->limits.max_transactions : 0);
     return 0;
 }
 

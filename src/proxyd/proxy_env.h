@@ -55,6 +55,7 @@ struct proxy_stats {
      * retransmissions included: counted where it leaves (the transport) */
     uint64_t responses[PROXY_STATUS_SLOTS];
     uint64_t registrations_ok;      /* 2xx relayed to a phone */
+    uint64_t transactions_full;     /* 503: limits.max_transactions reached */
     uint64_t registrations_failed;  /* error relayed or answered, incl. timeouts */
     uint64_t registration_timeouts; /* redirectd silent for 64·T1: 408 */
     uint64_t unregistrations;       /* Expires 0 / Contact * accepted */

@@ -83,7 +83,11 @@ static void register_sip(struct proxy_metrics *m)
         "Requests answered 501: a method or target proxyd does not route", NULL,
         &s->not_implemented);
     add(m, "pinhole_proxyd_flood_drops_total", METRIC_COUNTER,
-        "Datagrams dropped unparsed: their source was over its rate budget", NULL, &m->flood_drops);
+        "Datagrams dropped unparsed: their source IP was over limits.source_rate", NULL,
+        &m->flood_drops);
+    add(m, "pinhole_proxyd_transactions_full_total", METRIC_COUNTER,
+        "Requests answered 503 because limits.max_transactions server transactions were held",
+        NULL, &s->transactions_full);
 }
 
 static void register_registrations(struct proxy_metrics *m)

@@ -49,6 +49,14 @@ const struct conf_key proxyd_conf_keys[] = {
     {"peers", CONF_ADDR_LIST, K(peers), NULL, false, 0, 0, NULL,
      "other proxies, gateways, trunks (\"IP\" or \"IP:port\"): trusted without auth, exempt "
      "from source limits"},
+    {"limits.source_rate", CONF_INT, K(limits.source_rate), "2000", false, 1, 10000000, NULL,
+     "datagrams per second one source IP (IPv6: one /64) may send; beyond the burst the excess "
+     "is dropped before parsing; peers and our own servers are exempt"},
+    {"limits.source_burst", CONF_INT, K(limits.source_burst), "4000", false, 1, 10000000, NULL,
+     "datagrams one source IP may send at once above its rate"},
+    {"limits.max_transactions", CONF_INT, K(limits.max_transactions), "200000", false, 100,
+     100000000, NULL,
+     "server transactions held at once; beyond, new requests get 503 with Retry-After"},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,

@@ -27,6 +27,11 @@ struct proxyd_conf {
         int ban_seconds;
     } auth;
     struct addr_list peers; /* other proxies, gateways: trusted without auth */
+    struct {
+        int source_rate;      /* datagrams/s per source IP (IPv6: per /64); 0: FLOOD_RATE */
+        int source_burst;     /* bucket depth; 0: FLOOD_BURST */
+        int max_transactions; /* server transactions held; 0: no cap */
+    } limits;
     struct addr stats;
     enum log_level log_level;
 };

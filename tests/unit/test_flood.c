@@ -26,9 +26,17 @@ static void a_flood_is_cut_at_the_burst(void **state)
     /* the same instant: another source is untouched by the flood */
     for (int i = 0; i < 200; i++)
         assert_true(flood_allow(f, &good, 1000));
-    /* another port on the flooder's address is another source */
+    /* another port on the flooder's address is the same source (issue #15) */
     struct addr other_port = test_addr("198.51.100.66:5061");
-    assert_true(flood_allow(f, &other_port, 1000));
+    assert_false(flood_allow(f, &other_port, 1000));
+    /* a new budget (reload) applies at once, a fuller bucket cut to it */
+    assert_int_equal(flood_set_budget(f, 100, 50), 0);
+    assert_int_equal(flood_set_budget(f, 0, 50), -EINVAL);
+    struct addr fresh = test_addr("198.51.100.8:5060"); /* a full bucket of 200 */
+    passed = 0;
+    for (int i = 0; i < 100; i++)
+        passed += flood_allow(f, &fresh, 1000);
+    assert_int_equal(passed, 50); /* cut to the new burst */
     flood_free(f);
 }
 
@@ -147,10 +155,109 @@ static void a_flooding_phone_does_not_starve_another(void **state)
     loop_free(c.loop);
 }
 
+static void ctx_open(struct ctx *c, int rate, int burst, int max_transactions)
+{
+    memset(c, 0, sizeof *c);
+    assert_int_equal(loop_new(&c->loop), 0);
+    c->cfg.listen = c->cfg.advertise = test_addr("203.0.113.11:5060");
+    c->cfg.redirect = test_addr("203.0.113.20:5060");
+    c->relay = test_addr("203.0.113.22:5060");
+    c->cfg.relays.v = &c->relay;
+    c->cfg.relays.n = 1;
+    c->cfg.nat.max_expires = 120;
+    c->cfg.limits.source_rate = rate;
+    c->cfg.limits.source_burst = burst;
+    c->cfg.limits.max_transactions = max_transactions;
+    fake_wire_transport(&c->wire, &c->tp, "203.0.113.11:5060");
+    assert_int_equal(proxy_new(&c->p, c->loop, &c->cfg, &c->tp, NULL), 0);
+}
+
+static void ctx_close(struct ctx *c)
+{
+    fake_wire_clear(&c->wire);
+    proxy_free(c->p);
+    loop_free(c->loop);
+}
+
+/* Issue #15: the same flood spread over 20 source ports of one IP (it was
+ * not limited at all when buckets were per IP and port) meets one budget,
+ * limits.source_burst; another IP is served meanwhile. IPv6: one /64. */
+static void a_flood_over_many_ports_meets_one_budget(void **state)
+{
+    struct ctx c;
+    char from[64];
+    size_t answered = 0;
+    (void)state;
+    ctx_open(&c, 10, 100, 0);
+    for (int port = 40000; port < 40020; port++) {
+        snprintf(from, sizeof from, "198.51.100.66:%d", port);
+        answered += send_options(&c, from, 20); /* 400 in all */
+    }
+    assert_true(answered <= 100 + 5); /* the burst, and what refills meanwhile */
+    assert_true(proxy_flood_drops(c.p) >= 295);
+    assert_int_equal(send_options(&c, "198.51.100.7:5060", 5), 5);
+    /* an IPv6 source: its ports and its /64 share the budget */
+    answered = 0;
+    for (int host = 1; host <= 20; host++) {
+        snprintf(from, sizeof from, "[2001:db8:0:1::%x]:%d", host, 5060 + host);
+        answered += send_options(&c, from, 20);
+    }
+    assert_true(answered <= 100 + 5);
+    assert_int_equal(send_options(&c, "[2001:db8:0:2::1]:5060", 5), 5); /* another /64 */
+    ctx_close(&c);
+}
+
+/* limits.max_transactions: beyond it new requests get a stateless 503
+ * with Retry-After and no state; a retransmission of one it holds is
+ * still absorbed; the cap is counted. */
+static void max_transactions_bounds_memory_with_503(void **state)
+{
+    struct ctx c;
+    char from[64];
+    (void)state;
+    ctx_open(&c, 0, 0, 5);
+    for (int i = 0; i < 5; i++) {
+        snprintf(from, sizeof from, "198.51.100.%d:5060", 10 + i);
+        assert_int_equal(send_options(&c, from, 1), 1); /* 200, the transaction lingers */
+    }
+    struct txn_stats ts;
+    txn_layer_stats(proxy_env(c.p)->txn, &ts);
+    assert_int_equal(ts.servers, 5);
+    static const char sixth[] = "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 198.51.100.99:5060;branch=z9hG4bKsix\r\n"
+                                "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
+                                "Call-ID: six\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                                "Content-Length: 0\r\n\r\n";
+    struct addr six = test_addr("198.51.100.99:5060");
+    proxy_receive(c.p, &c.tp, &six, sixth, strlen(sixth));
+    assert_int_equal(c.wire.n, 1);
+    assert_int_equal(strncmp(c.wire.pkt[0].buf, "SIP/2.0 503 ", 12), 0);
+    assert_non_null(strstr(c.wire.pkt[0].buf, "\r\nRetry-After: 5\r\n"));
+    fake_wire_clear(&c.wire);
+    /* ...and nothing was kept; a retransmission of a held one is absorbed */
+    snprintf(from, sizeof from, "198.51.100.%d:5060", 10);
+    struct addr first = test_addr(from);
+    static const char again[] = "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKf0\r\n"
+                                "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
+                                "Call-ID: f0\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                                "Content-Length: 0\r\n\r\n";
+    proxy_receive(c.p, &c.tp, &first, again, strlen(again));
+    assert_int_equal(c.wire.n, 1);
+    assert_int_equal(strncmp(c.wire.pkt[0].buf, "SIP/2.0 200 ", 12), 0); /* its 200 again */
+    fake_wire_clear(&c.wire);
+    txn_layer_stats(proxy_env(c.p)->txn, &ts);
+    assert_int_equal(ts.servers, 5);
+    assert_int_equal(proxy_env(c.p)->stats.transactions_full, 1);
+    ctx_close(&c);
+}
+
 int main(void)
 {
     assert_int_equal(sip_init(), 0);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_flood_over_many_ports_meets_one_budget),
+        cmocka_unit_test(max_transactions_bounds_memory_with_503),
         cmocka_unit_test(a_flood_is_cut_at_the_burst),
         cmocka_unit_test(the_budget_refills_at_the_rate),
         cmocka_unit_test(refuses_a_zero_budget),

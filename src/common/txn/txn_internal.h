@@ -27,6 +27,7 @@ struct txn_layer {
     struct table *servers; /* key → struct txn_server */
     struct table *clients; /* key → struct txn_client */
     struct txn_stats stats;
+    uint64_t max_servers; /* 0: no cap (txn_layer_set_max_servers) */
     /* Requests no transaction needs any more, freed at the next receive:
      * the handler that answered one may still be reading it (txn.h). */
     osip_message_t **retired;

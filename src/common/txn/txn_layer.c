@@ -66,6 +66,11 @@ void txn_layer_free(struct txn_layer *tl)
     free(tl);
 }
 
+void txn_layer_set_max_servers(struct txn_layer *tl, uint64_t max)
+{
+    tl->max_servers = max;
+}
+
 void txn_layer_stats(const struct txn_layer *tl, struct txn_stats *out)
 {
     *out = tl->stats;

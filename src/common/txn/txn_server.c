@@ -207,6 +207,8 @@ int txn_server_receive(struct txn_layer *tl, osip_message_t **reqp, const struct
         return ack ? server_ack(st, req, out) : server_retransmission(st);
     if (ack)
         return TXN_NEW; /* end-to-end ACK for a 2xx, or a stray one */
+    if (tl->max_servers && tl->stats.servers >= tl->max_servers)
+        return -ENOSPC; /* memory stays bounded; retransmissions above still match */
     err = server_new(out, tl, reqp, key, legacy, src, tp);
     return err ? err : TXN_NEW;
 }
@@ -400,6 +402,8 @@ int txn_respond_stateless(const struct transport *tp, const osip_message_t *req,
     if (!tp || !req || !dst)
         return -EINVAL;
     int err = sip_response_new(&resp, req, status, NULL);
+    if (err == 0 && status == 503) /* RFC 3261 21.5.4: when to come back */
+        err = sip_header_add(resp, "Retry-After", "5");
     if (err == 0)
         err = sip_serialize(resp, &wire, &len);
     if (err == 0)

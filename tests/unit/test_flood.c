@@ -103,20 +103,35 @@ static size_t send_options(struct ctx *c, const char *from, int n)
     return answered;
 }
 
+static void ctx_open(struct ctx *c, int rate, int burst, int max_transactions)
+{
+    memset(c, 0, sizeof *c);
+    assert_int_equal(loop_new(&c->loop), 0);
+    c->cfg.listen = c->cfg.advertise = test_addr("203.0.113.11:5060");
+    c->cfg.redirect = test_addr("203.0.113.20:5060");
+    c->relay = test_addr("203.0.113.22:5060");
+    c->cfg.relays.v = &c->relay;
+    c->cfg.relays.n = 1;
+    c->cfg.nat.max_expires = 120;
+    c->cfg.limits.source_rate = rate;
+    c->cfg.limits.source_burst = burst;
+    c->cfg.limits.max_transactions = max_transactions;
+    fake_wire_transport(&c->wire, &c->tp, "203.0.113.11:5060");
+    assert_int_equal(proxy_new(&c->p, c->loop, &c->cfg, &c->tp, NULL), 0);
+}
+
+static void ctx_close(struct ctx *c)
+{
+    fake_wire_clear(&c->wire);
+    proxy_free(c->p);
+    loop_free(c->loop);
+}
+
 static void a_flooding_phone_does_not_starve_another(void **state)
 {
     (void)state;
     struct ctx c;
-    memset(&c, 0, sizeof c);
-    assert_int_equal(loop_new(&c.loop), 0);
-    c.cfg.listen = c.cfg.advertise = test_addr("203.0.113.11:5060");
-    c.cfg.redirect = test_addr("203.0.113.20:5060");
-    c.relay = test_addr("203.0.113.22:5060");
-    c.cfg.relays.v = &c.relay;
-    c.cfg.relays.n = 1;
-    c.cfg.nat.max_expires = 120;
-    fake_wire_transport(&c.wire, &c.tp, "203.0.113.11:5060");
-    assert_int_equal(proxy_new(&c.p, c.loop, &c.cfg, &c.tp, NULL), 0);
+    ctx_open(&c, 0, 0, 0); /* the defaults: FLOOD_RATE, FLOOD_BURST */
 
     /* far more than the burst from one phone (cheap datagrams, so little
      * time passes and the refill at FLOOD_RATE stays small)... */
@@ -150,33 +165,7 @@ static void a_flooding_phone_does_not_starve_another(void **state)
     /* redirectd is trusted: its datagrams are never counted as a flood */
     assert_int_equal(send_options(&c, "203.0.113.20:5060", FLOOD_BURST + 500), FLOOD_BURST + 500);
     assert_int_equal(proxy_flood_drops(c.p), drops);
-
-    proxy_free(c.p);
-    loop_free(c.loop);
-}
-
-static void ctx_open(struct ctx *c, int rate, int burst, int max_transactions)
-{
-    memset(c, 0, sizeof *c);
-    assert_int_equal(loop_new(&c->loop), 0);
-    c->cfg.listen = c->cfg.advertise = test_addr("203.0.113.11:5060");
-    c->cfg.redirect = test_addr("203.0.113.20:5060");
-    c->relay = test_addr("203.0.113.22:5060");
-    c->cfg.relays.v = &c->relay;
-    c->cfg.relays.n = 1;
-    c->cfg.nat.max_expires = 120;
-    c->cfg.limits.source_rate = rate;
-    c->cfg.limits.source_burst = burst;
-    c->cfg.limits.max_transactions = max_transactions;
-    fake_wire_transport(&c->wire, &c->tp, "203.0.113.11:5060");
-    assert_int_equal(proxy_new(&c->p, c->loop, &c->cfg, &c->tp, NULL), 0);
-}
-
-static void ctx_close(struct ctx *c)
-{
-    fake_wire_clear(&c->wire);
-    proxy_free(c->p);
-    loop_free(c->loop);
+    ctx_close(&c);
 }
 
 /* Issue #15: the same flood spread over 20 source ports of one IP (it was

@@ -12,9 +12,9 @@
 #define IN_USE UINT16_MAX /* place of an allocated pair (capacity <= 32767) */
 
 struct port_pool {
-    uint16_t first;  /* the lowest RTP port (even) */
-    size_t capacity; /* pairs in the range */
-    size_t count;    /* free pairs: free_idx[0..count) */
+    uint16_t first;     /* the lowest RTP port (even) */
+    size_t capacity;    /* pairs in the range */
+    size_t count;       /* free pairs: free_idx[0..count) */
     uint16_t *free_idx; /* pair indexes, in no order */
     uint16_t *place;    /* by pair index: its place in free_idx, or IN_USE */
     uint64_t rng;       /* splitmix64 state */
@@ -36,7 +36,7 @@ static size_t uniform(struct port_pool *p, size_t n)
     __uint128_t m = (__uint128_t)next64(p) * bound;
     uint64_t low = (uint64_t)m;
     if (low < bound) {
-        uint64_t threshold = -bound % bound;
+        uint64_t threshold = (UINT64_MAX - bound + 1) % bound; /* 2^64 mod bound */
         while (low < threshold) {
             m = (__uint128_t)next64(p) * bound;
             low = (uint64_t)m;
@@ -48,6 +48,20 @@ static size_t uniform(struct port_pool *p, size_t n)
 void port_pool_seed(struct port_pool *p, uint64_t seed)
 {
     p->rng = seed;
+}
+
+/* getrandom failed (early boot, no entropy yet, or a seccomp filter): the
+ * clock to the nanosecond, the pid and where the pool landed (ASLR), run
+ * through the generator so nearby inputs give unrelated seeds. Weaker than
+ * getrandom, still not the next port plus two. */
+static void seed_without_getrandom(struct port_pool *p)
+{
+    struct timespec ts = {0};
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    p->rng = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    p->rng = next64(p) ^ (uint64_t)getpid();
+    p->rng = next64(p) ^ (uint64_t)(uintptr_t)p;
+    p->rng = next64(p);
 }
 
 int port_pool_new(struct port_pool **out, uint16_t port_min, uint16_t port_max)
@@ -74,7 +88,7 @@ int port_pool_new(struct port_pool **out, uint16_t port_min, uint16_t port_max)
     }
     p->count = p->capacity;
     if (getrandom(&p->rng, sizeof p->rng, GRND_NONBLOCK) != (ssize_t)sizeof p->rng)
-        p->rng = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(); /* early boot */
+        seed_without_getrandom(p);
     *out = p;
     return 0;
 }

@@ -97,12 +97,18 @@ static void test_allocation_is_random_not_in_order(void **state)
 
 /* Loosely uniform: over 20,000 alloc/release cycles on 10 pairs with one
  * held, each of the 9 free pairs is taken 2,222 times on average; every
- * count stays within 15 % of that (a FIFO or a bias shows far more). */
+ * count stays within 15 % of that, and the chi-square of the counts (8
+ * degrees of freedom) lies between its 0.1 % and 99.9 % points: a bias
+ * fails the upper bound, a round robin (the old FIFO: exactly 2,222 each)
+ * the lower one. The pair just released comes straight back 1 time in 9,
+ * which no FIFO does. Fixed seed: deterministic. */
 static void test_allocation_is_uniform_over_the_free_pool(void **state)
 {
     struct port_pool *p;
     struct fake_binder b = {0};
-    unsigned hits[10] = {0};
+    unsigned hits[10] = {0}, again = 0;
+    uint16_t last = 0;
+    double chi2 = 0;
     (void)state;
 
     assert_int_equal(port_pool_new(&p, 20000, 20019), 0);
@@ -112,7 +118,10 @@ static void test_allocation_is_uniform_over_the_free_pool(void **state)
         uint16_t port = alloc_ok(p, &b);
         assert_int_not_equal(port, held);
         hits[(port - 20000) / 2]++;
+        if (port == last)
+            again++;
         assert_int_equal(port_pool_release(p, port), 0);
+        last = port;
     }
     for (size_t i = 0; i < 10; i++) {
         if (20000 + 2 * i == held) {
@@ -120,7 +129,10 @@ static void test_allocation_is_uniform_over_the_free_pool(void **state)
             continue;
         }
         assert_in_range(hits[i], 2222 - 333, 2222 + 333);
+        chi2 += (hits[i] - 20000.0 / 9) * (hits[i] - 20000.0 / 9) / (20000.0 / 9);
     }
+    assert_true(chi2 > 1.34 && chi2 < 26.12);
+    assert_in_range(again, 2222 - 333, 2222 + 333);
     port_pool_free(p);
 }
 
@@ -218,6 +230,65 @@ static void test_skips_pairs_in_use_elsewhere(void **state)
     port_pool_free(p);
 }
 
+/* A binder refusing a set of pairs, counting the tries of each pair. */
+struct picky_binder {
+    uint16_t first;
+    bool refused[64]; /* by pair index */
+    unsigned tries[64];
+};
+
+static int picky_try(uint16_t port, void *arg)
+{
+    struct picky_binder *b = arg;
+    size_t idx = (size_t)(port - b->first) / 2;
+    assert_true(port >= b->first && (port - b->first) % 2 == 0 && idx < 64);
+    b->tries[idx]++;
+    return b->refused[idx] ? (idx % 2 ? -EACCES : -EADDRINUSE) : 0;
+}
+
+static void picky_reset(struct picky_binder *b)
+{
+    for (size_t i = 0; i < 64; i++)
+        b->tries[i] = 0;
+}
+
+/* Many pairs held elsewhere: each alloc skips them, tries each free pair at
+ * most once, and says -EBUSY only once every free pair was refused; refused
+ * pairs stay free and are taken as soon as they are let go. */
+static void test_skips_many_refused_pairs_each_tried_once(void **state)
+{
+    struct port_pool *p;
+    struct picky_binder b = {.first = 20000};
+    uint16_t port;
+    (void)state;
+
+    assert_int_equal(port_pool_new(&p, 20000, 20079), 0); /* 40 pairs */
+    port_pool_seed(p, 1);
+    for (size_t i = 0; i < 40; i++)
+        b.refused[i] = i % 4 != 0; /* 10 acceptable, 30 refused */
+    for (int n = 0; n < 10; n++) {
+        picky_reset(&b);
+        assert_int_equal(port_pool_alloc(p, picky_try, &b, &port), 0);
+        assert_false(b.refused[(port - 20000) / 2]);
+        for (size_t i = 0; i < 40; i++)
+            assert_true(b.tries[i] <= 1);
+    }
+    assert_int_equal(port_pool_in_use(p), 10);
+    assert_int_equal(port_pool_available(p), 30);
+    picky_reset(&b);
+    port = 1;
+    assert_int_equal(port_pool_alloc(p, picky_try, &b, &port), -EBUSY);
+    assert_int_equal(port, 1);
+    for (size_t i = 0; i < 40; i++) /* every free (refused) pair exactly once */
+        assert_int_equal(b.tries[i], b.refused[i] ? 1 : 0);
+    assert_int_equal(port_pool_available(p), 30);
+    b.refused[7] = false; /* the other program let go of 20014 */
+    assert_int_equal(port_pool_alloc(p, picky_try, &b, &port), 0);
+    assert_int_equal(port, 20014);
+    assert_int_equal(port_pool_in_use(p), 11);
+    port_pool_free(p);
+}
+
 static void test_other_errors_stop_and_keep_the_pair(void **state)
 {
     struct port_pool *p;
@@ -304,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_release_makes_the_pair_free_again),
         cmocka_unit_test(test_release_refuses_what_is_not_allocated),
         cmocka_unit_test(test_skips_pairs_in_use_elsewhere),
+        cmocka_unit_test(test_skips_many_refused_pairs_each_tried_once),
         cmocka_unit_test(test_other_errors_stop_and_keep_the_pair),
         cmocka_unit_test(test_skips_a_port_bound_by_someone_else),
     };

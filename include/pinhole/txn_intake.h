@@ -92,6 +92,14 @@ struct txn_intake {
     void *arg; /* passed to the three callbacks */
 };
 
+/* The refusal redirectd and relayd give a source outside `proxies`, for
+ * their refuse callbacks: an ACK is dropped; anything else is counted in
+ * *forbidden, logged (rate limited) and answered with a stateless 403
+ * written from buf (txn_reply_raw: no parse, no transaction, so a forged
+ * source cannot make us retransmit at a victim). */
+void txn_intake_forbid(const struct txn_intake *in, const char *method_name, const struct addr *src,
+                       const char *buf, size_t len, uint64_t *forbidden);
+
 /* One datagram from `src` (buf need not be NUL-terminated and stays the
  * caller's). Never blocks. */
 void txn_intake_receive(const struct txn_intake *in, const struct addr *src, const char *buf,

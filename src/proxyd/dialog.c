@@ -101,21 +101,14 @@ static int dialog_admit(const struct messaging *m, const osip_message_t *req,
 {
     struct addr top;
     const char *mark = NULL;
+    if (call_id[0] && call_find(m, call_id))
+        return 0; /* a call we hold: no HMAC needed */
     int err = sip_route_top(req, &top);
     if (err == 0 && call_id[0] && proxy_env_is_us(m->env, &top, rx->tp) &&
         sip_route_top_param(req, DIALOG_MARK_PARAM, &mark) == 0 &&
         dialog_mark_valid(&m->env->mark, call_id, mark))
         return 0;
-    if (call_id[0] && call_find(m, call_id))
-        return 0;
     return err == -ENOENT ? 481 : 403;
-}
-
-/* No request from outside goes to our own servers' control ports: only
- * the queries proxyd itself builds may (relay_client, redirect_client). */
-static bool is_our_server(const struct proxy_env *env, const struct addr *to)
-{
-    return proxy_env_trusted(env, to);
 }
 
 /* ---- routing (§16.12) ---- */
@@ -134,7 +127,9 @@ static int next_hop(struct messaging *m, const osip_message_t *copy, const struc
         return 404; /* a name or no host: we resolve nothing */
     if (proxy_env_is_us(m->env, &h->to, rx->tp))
         return 482;
-    if (is_our_server(m->env, &h->to))
+    /* No request from outside goes to our own servers' control ports: only
+     * the queries proxyd itself builds may (relay_client, redirect_client). */
+    if (proxy_env_trusted(m->env, &h->to))
         return 403;
     h->tp = *rx->tp;
     h->nat_client = false;

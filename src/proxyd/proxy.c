@@ -150,6 +150,15 @@ static uint32_t source_burst(const struct proxyd_conf *cfg)
     return cfg->limits.source_burst > 0 ? (uint32_t)cfg->limits.source_burst : FLOOD_BURST;
 }
 
+/* `limits` of the running config, at start and on every reload. */
+static void apply_limits(struct proxy *p)
+{
+    const struct proxyd_conf *cfg = p->env.cfg;
+    (void)flood_set_budget(p->flood, source_rate(cfg), source_burst(cfg));
+    txn_layer_set_max_servers(
+        p->env.txn, cfg->limits.max_transactions > 0 ? (uint64_t)cfg->limits.max_transactions : 0);
+}
+
 int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
               const struct transport *tp, const struct txn_timers *timers)
 {
@@ -175,6 +184,8 @@ int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
         err = messaging_new(&p->msg, &p->env);
     if (!err)
         err = flood_new(&p->flood, source_rate(cfg), source_burst(cfg));
+    if (!err)
+        apply_limits(p);
     if (!err)
         err = start_auth(p);
     if (err) {
@@ -383,9 +394,7 @@ int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
         return err;
     }
     keepalive_reconfigure(p->ka);
-    (void)flood_set_budget(p->flood, source_rate(cfg), source_burst(cfg));
-    txn_layer_set_max_servers(p->env.txn,
-                              cfg->limits.max_transactions > 0 ? (uint64_t)cfg->limits.max_transactions : 0);
+    apply_limits(p);
     return 0;
 }
 

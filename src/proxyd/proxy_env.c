@@ -20,8 +20,6 @@ int proxy_env_open(struct proxy_env *env, struct loop *l, const struct proxyd_co
     int err = dialog_mark_init(&env->mark, cfg->auth.secret);
     if (!err)
         err = txn_layer_new(&env->txn, l, timers);
-    if (!err && cfg->limits.max_transactions > 0)
-        txn_layer_set_max_servers(env->txn, (uint64_t)cfg->limits.max_transactions);
     if (!err)
         err = nat_table_new(&env->nat, l);
     if (err) {

@@ -142,17 +142,12 @@ static bool trusted(void *arg, const struct addr *src, size_t method)
     return method == RD_OPTIONS || addr_list_match(&r->ctx.conf->proxies, src);
 }
 
-/* A stateless 403 written from the bytes (no parse, no transaction: a
- * forged source cannot make us retransmit at a victim). */
 static void refuse(void *arg, const char *method_name, size_t method, const struct addr *src,
                    const char *buf, size_t len)
 {
     struct redirector *r = arg;
-    if (method == RD_ACK)
-        return; /* never answered */
-    r->ctx.stats.forbidden++;
-    txn_intake_log_peer(&r->intake, src, method_name, "not in proxies, answered 403");
-    (void)txn_reply_raw(&r->ctx.reply, buf, len, 403, src);
+    (void)method;
+    txn_intake_forbid(&r->intake, method_name, src, buf, len, &r->ctx.stats.forbidden);
 }
 
 static int answer_checks(struct rd_ctx *c, struct txn_server *st, osip_message_t *m)

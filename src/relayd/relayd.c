@@ -249,17 +249,12 @@ static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t
     }
 }
 
-/* A stateless 403 written from the bytes: no parse, no transaction, so a
- * forged source cannot make us retransmit at a victim. */
 static void refuse_untrusted(void *arg, const char *method_name, size_t method,
                              const struct addr *src, const char *buf, size_t len)
 {
     struct relayd *d = arg;
-    if (method == RELAY_M_ACK)
-        return; /* never answered */
-    d->ctx.stats.forbidden++;
-    txn_intake_log_peer(&d->intake, src, method_name, "not in proxies, answered 403");
-    (void)txn_reply_raw(&d->ctx.reply, buf, len, 403, src);
+    (void)method;
+    txn_intake_forbid(&d->intake, method_name, src, buf, len, &d->ctx.stats.forbidden);
 }
 
 void relayd_receive(struct relayd *d, const struct addr *src, const char *buf, size_t len)

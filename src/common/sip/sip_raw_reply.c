@@ -28,8 +28,8 @@ int sip_request_method(const char *buf, size_t len, char *method, size_t cap)
 static bool has_tag(const struct sip_raw_hdr *h)
 {
     const char *v = h->value, *end = h->start + h->len;
-    for (const char *p = v; p + 4 <= end; p++)
-        if (*p == ';' && p + 5 <= end && strncasecmp(p + 1, "tag=", 4) == 0)
+    for (const char *p = v; p + 5 <= end; p++)
+        if (*p == ';' && strncasecmp(p + 1, "tag=", 4) == 0)
             return true;
     return false;
 }

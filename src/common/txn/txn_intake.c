@@ -5,20 +5,17 @@
 #include <errno.h>
 #include <string.h>
 
-static size_t method_of(const struct txn_intake *in, const osip_message_t *m)
+static size_t method_named(const struct txn_intake *in, const char *name)
 {
-    for (size_t i = 0; i < in->n_methods; i++)
-        if (sip_method_is(m, in->methods[i]))
+    for (size_t i = 0; name && i < in->n_methods; i++)
+        if (strcmp(name, in->methods[i]) == 0)
             return i;
     return in->n_methods;
 }
 
-static size_t method_named(const struct txn_intake *in, const char *name)
+static size_t method_of(const struct txn_intake *in, const osip_message_t *m)
 {
-    for (size_t i = 0; i < in->n_methods; i++)
-        if (strcmp(name, in->methods[i]) == 0)
-            return i;
-    return in->n_methods;
+    return method_named(in, sip_method(m));
 }
 
 void txn_intake_log_peer(const struct txn_intake *in, const struct addr *src, const char *what,
@@ -28,6 +25,16 @@ void txn_intake_log_peer(const struct txn_intake *in, const struct addr *src, co
         char who[ADDR_STRLEN];
         log_warn("%s from %s: %s", what, addr_format(src, who, sizeof who), why);
     }
+}
+
+void txn_intake_forbid(const struct txn_intake *in, const char *method_name, const struct addr *src,
+                       const char *buf, size_t len, uint64_t *forbidden)
+{
+    if (strcmp(method_name, "ACK") == 0)
+        return; /* never answered */
+    (*forbidden)++;
+    txn_intake_log_peer(in, src, method_name, "not in proxies, answered 403");
+    (void)txn_reply_raw(in->reply, buf, len, 403, src);
 }
 
 /* ---- unparseable datagrams ---- */

@@ -22,8 +22,7 @@ int dialog_mark_init(struct dialog_mark *k, const char *secret)
     return 0;
 }
 
-static int mark_hex(const struct dialog_mark *k, const char *call_id,
-                    char out[DIALOG_MARK_HEX + 1])
+static int mark_hex(const struct dialog_mark *k, const char *call_id, char out[DIALOG_MARK_HEX + 1])
 {
     uint8_t mac[DIGEST_HMAC_LEN];
     if (digest_hmac(k->key, sizeof k->key, call_id, strlen(call_id), mac) != 0)

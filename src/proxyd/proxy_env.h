@@ -81,10 +81,10 @@ struct proxy_env {
     struct nat_table *nat;
     const struct proxyd_conf *cfg; /* the running config (borrowed, see above) */
     struct proxy_stats stats;
-    uint64_t t1_ms;      /* RFC 3261 T1 of the transactions */
-    uint64_t txn_max_ms; /* how long an unanswered INVITE server transaction may wait */
+    uint64_t t1_ms;          /* RFC 3261 T1 of the transactions */
+    uint64_t txn_max_ms;     /* how long an unanswered INVITE server transaction may wait */
     struct dialog_mark mark; /* of our Record-Routes; keyed by auth.secret at open */
-    bool draining;       /* SIGTERM: new REGISTERs and INVITEs get 503 */
+    bool draining;           /* SIGTERM: new REGISTERs and INVITEs get 503 */
     /* proxy_env_close ran: the transaction layer is gone, so a module
      * freed afterwards sends nothing and abandons no transaction */
     bool closing;

@@ -86,8 +86,8 @@ static void register_sip(struct proxy_metrics *m)
         "Datagrams dropped unparsed: their source IP was over limits.source_rate", NULL,
         &m->flood_drops);
     add(m, "pinhole_proxyd_transactions_full_total", METRIC_COUNTER,
-        "Requests answered 503 because limits.max_transactions server transactions were held",
-        NULL, &s->transactions_full);
+        "Requests answered 503 because limits.max_transactions server transactions were held", NULL,
+        &s->transactions_full);
 }
 
 static void register_registrations(struct proxy_metrics *m)

@@ -283,8 +283,7 @@ static void info_is_routed_and_answered_back(void **state)
 static void next_hop_that_is_a_name_is_404(void **state)
 {
     struct mh *h = *state;
-    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13,
-                      "<sip:proxy13.example.com;lr>");
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13, "<sip:proxy13.example.com;lr>");
     mh_expect_status(h, NAT28, 404, "BYE");
     mh_expect_quiet(h);
 }
@@ -320,8 +319,8 @@ static uint64_t refused(const struct mh *h)
 static void in_dialog_request_routed_elsewhere_is_403(void **state)
 {
     struct mh *h = *state;
-    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "Route: " ROUTE11 "\r\n", "",
-                      ROUTE13, "<sip:" THIRD ";lr>");
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "Route: " ROUTE11 "\r\n", "", ROUTE13,
+                      "<sip:" THIRD ";lr>");
     mh_expect_status(h, NAT28, 403, "BYE");
     mh_expect_quiet(h);
     assert_int_equal(refused(h), 1);
@@ -333,8 +332,7 @@ static void in_dialog_request_of_no_dialog_is_481(void **state)
 {
     struct mh *h = *state;
     mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "BYE sip:14@203.0.113.14:5060",
-                      "OPTIONS sip:14@" THIRD, "2 BYE", "2 OPTIONS",
-                      "Route: " ROUTE11 "\r\n", "",
+                      "OPTIONS sip:14@" THIRD, "2 BYE", "2 OPTIONS", "Route: " ROUTE11 "\r\n", "",
                       "Route: " ROUTE13 "\r\n", "");
     mh_expect_status(h, NAT28, 481, "OPTIONS");
     mh_run(h, MH_LINGER);
@@ -350,8 +348,7 @@ static void in_dialog_request_of_a_held_call_without_route_is_routed(void **stat
     struct mh *h = *state;
     mh_fig2a_p11_confirmed(h);
     mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "BYE sip", "INFO sip", "2 BYE", "2 INFO",
-                      "Route: " ROUTE11 "\r\n", "",
-                      "Route: " ROUTE13 "\r\n", "");
+                      "Route: " ROUTE11 "\r\n", "", "Route: " ROUTE13 "\r\n", "");
     osip_message_t *info = mh_take_request(h, CLIENT14, "INFO");
     mh_expect_quiet(h);
     assert_int_equal(refused(h), 0);
@@ -363,8 +360,7 @@ static void in_dialog_request_of_a_held_call_without_route_is_routed(void **stat
 static void in_dialog_request_to_our_servers_is_403(void **state)
 {
     struct mh *h = *state;
-    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13,
-                      "<sip:" RELAY ";lr>");
+    mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", ROUTE13, "<sip:" RELAY ";lr>");
     mh_expect_status(h, NAT28, 403, "BYE");
     mh_inject_variant(h, NAT28, "messaging/bye_2a.sip", "z9hG4bKc16bye", "z9hG4bKc16bye2",
                       "BYE sip:14@203.0.113.14:5060", "BYE sip:14@" REDIRECT,
@@ -404,8 +400,8 @@ static void ack_of_no_dialog_goes_nowhere(void **state)
 {
     struct mh *h = *state;
     mh_inject_variant(h, NAT28, "messaging/ack_2a.sip", "ACK sip:14@203.0.113.14:5060",
-                      "ACK sip:14@" THIRD, "Route: " ROUTE11 "\r\n", "",
-                      "Route: " ROUTE13 "\r\n", "");
+                      "ACK sip:14@" THIRD, "Route: " ROUTE11 "\r\n", "", "Route: " ROUTE13 "\r\n",
+                      "");
     mh_expect_quiet(h);
     assert_int_equal(refused(h), 1);
 }

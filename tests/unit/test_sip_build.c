@@ -421,9 +421,9 @@ static void raw_reply_copies_the_five_headers(void **state)
     char ack[sizeof req];
     snprintf(ack, sizeof ack, "ACK%s", req + 6);
     assert_int_equal(sip_reply_raw(ack, strlen(ack), 403, out, sizeof out, &n), -EINVAL);
-    assert_int_equal(sip_reply_raw(req, (size_t)(strstr(req, "Call-ID") - req), 403, out,
-                                   sizeof out, &n),
-                     -EINVAL);
+    assert_int_equal(
+        sip_reply_raw(req, (size_t)(strstr(req, "Call-ID") - req), 403, out, sizeof out, &n),
+        -EINVAL);
     assert_int_equal(sip_reply_raw(req, sizeof req - 1, 403, out, 40, &n), -EMSGSIZE);
     assert_int_equal(sip_reply_raw(req, sizeof req - 1, 200, out, sizeof out, &n), -EINVAL);
 

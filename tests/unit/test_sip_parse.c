@@ -482,8 +482,9 @@ static void parameter_bombs_are_refused_before_osip(void **state)
     assert_non_null(buf);
     const char *from = strstr(minimal, "From:");
     char head[512];
-    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>");
+    snprintf(head, sizeof head,
+             "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>");
     const char *rest = strstr(from, "\r\n") + 2; /* after From, without To */
     char tail[1024];
     snprintf(tail, sizeof tail, "\r\nFrom: <sip:a@x>;tag=1\r\n%s", strstr(rest, "Call-ID:"));
@@ -496,16 +497,18 @@ static void parameter_bombs_are_refused_before_osip(void **state)
     o = bomb(buf, head, ";p=1", 15000, tail);
     refused(buf, o, "over 64 parameters in a header value");
 
-    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x");
+    snprintf(head, sizeof head,
+             "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x");
     char tail2[1100];
     snprintf(tail2, sizeof tail2, ">%s", tail);
     o = bomb(buf, head, ";u=1", 5000, tail2); /* URI parameters inside <> */
     refused(buf, o, "over 64 parameters in a header value");
 
-    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>\r\n"
-                                "Content-Type: application/sdp");
+    snprintf(head, sizeof head,
+             "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nTo: <sip:bob@x>\r\n"
+             "Content-Type: application/sdp");
     o = bomb(buf, head, ";c=1", 5000, tail + 2);
     refused(buf, o, "over 64 parameters in a header value");
 
@@ -530,15 +533,17 @@ static void two_hundred_fifty_six_header_values_and_no_more(void **state)
         fixed++;
     fixed += 2; /* its last line, and the Via */
     char head[256];
-    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\n");
+    snprintf(head, sizeof head,
+             "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\n");
     size_t o = bomb(buf, head, "X-A: 1\r\n", (int)(SIP_MAX_HEADERS - fixed), from);
     assert_int_equal(sip_parse(&m, buf, o, NULL), 0);
     sip_free(m);
     o = bomb(buf, head, "X-A: 1\r\n", (int)(SIP_MAX_HEADERS - fixed + 1), from);
     refused(buf, o, "over 256 header values");
-    snprintf(head, sizeof head, "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nAllow: A");
+    snprintf(head, sizeof head,
+             "OPTIONS sip:bob@192.0.2.20 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKb1\r\nAllow: A");
     char tail[1024];
     snprintf(tail, sizeof tail, "\r\n%s", from);
     o = bomb(buf, head, ",A", 20000, tail);

@@ -72,8 +72,7 @@ int sip_route_top_param(const osip_message_t *m, const char *name, const char **
     *value = NULL;
     if (!r || !r->url)
         return -ENOENT;
-    if (osip_uri_param_get_byname((osip_list_t *)&r->url->url_params, (char *)name, &p) != 0 ||
-        !p)
+    if (osip_uri_param_get_byname((osip_list_t *)&r->url->url_params, (char *)name, &p) != 0 || !p)
         return -ENOENT;
     *value = p->gvalue ? p->gvalue : "";
     return 0;

@@ -299,7 +299,6 @@ static enum byte_verdict count_separator(struct value_state *st, char c, enum si
     return BYTE_OK;
 }
 
-
 /* Judges the byte at v[*i] (may step over a quoted-pair). */
 static enum byte_verdict check_value_byte(struct value_state *st, const char *v, size_t n,
                                           size_t *i, enum sip_hdr_kind kind, const char **why)

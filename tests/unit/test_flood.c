@@ -82,21 +82,28 @@ struct ctx {
     struct proxy *p;
 };
 
+/* OPTIONS number i (its branch and Call-ID) to the proxy from `from`; what
+ * it answers stays on c->wire. */
+static void send_option(struct ctx *c, const char *from, int i)
+{
+    struct addr src = test_addr(from);
+    char text[512];
+    int len = snprintf(text, sizeof text,
+                       "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP %s;branch=z9hG4bKf%d\r\n"
+                       "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
+                       "Call-ID: f%d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                       "Content-Length: 0\r\n\r\n",
+                       from, i, i);
+    proxy_receive(c->p, &c->tp, &src, text, (size_t)len);
+}
+
 /* Sends n OPTIONS to the proxy from `from`; returns how many were answered. */
 static size_t send_options(struct ctx *c, const char *from, int n)
 {
     size_t answered = 0;
-    struct addr src = test_addr(from);
-    char text[512];
     for (int i = 0; i < n; i++) {
-        int len = snprintf(text, sizeof text,
-                           "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
-                           "Via: SIP/2.0/UDP %s;branch=z9hG4bKf%d\r\n"
-                           "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
-                           "Call-ID: f%d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-                           "Content-Length: 0\r\n\r\n",
-                           from, i, i);
-        proxy_receive(c->p, &c->tp, &src, text, (size_t)len);
+        send_option(c, from, i);
         answered += c->wire.n;
         fake_wire_clear(&c->wire);
     }
@@ -212,26 +219,13 @@ static void max_transactions_bounds_memory_with_503(void **state)
     struct txn_stats ts;
     txn_layer_stats(proxy_env(c.p)->txn, &ts);
     assert_int_equal(ts.servers, 5);
-    static const char sixth[] = "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 198.51.100.99:5060;branch=z9hG4bKsix\r\n"
-                                "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
-                                "Call-ID: six\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-                                "Content-Length: 0\r\n\r\n";
-    struct addr six = test_addr("198.51.100.99:5060");
-    proxy_receive(c.p, &c.tp, &six, sixth, strlen(sixth));
+    send_option(&c, "198.51.100.99:5060", 6); /* the sixth */
     assert_int_equal(c.wire.n, 1);
     assert_int_equal(strncmp(c.wire.pkt[0].buf, "SIP/2.0 503 ", 12), 0);
     assert_non_null(strstr(c.wire.pkt[0].buf, "\r\nRetry-After: 5\r\n"));
     fake_wire_clear(&c.wire);
     /* ...and nothing was kept; a retransmission of a held one is absorbed */
-    snprintf(from, sizeof from, "198.51.100.%d:5060", 10);
-    struct addr first = test_addr(from);
-    static const char again[] = "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
-                                "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKf0\r\n"
-                                "From: <sip:x@203.0.113.11>;tag=f\r\nTo: <sip:203.0.113.11>\r\n"
-                                "Call-ID: f0\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-                                "Content-Length: 0\r\n\r\n";
-    proxy_receive(c.p, &c.tp, &first, again, strlen(again));
+    send_option(&c, "198.51.100.10:5060", 0); /* the first one again */
     assert_int_equal(c.wire.n, 1);
     assert_int_equal(strncmp(c.wire.pkt[0].buf, "SIP/2.0 200 ", 12), 0); /* its 200 again */
     fake_wire_clear(&c.wire);

@@ -69,7 +69,7 @@ int sip_request_method(const char *buf, size_t len, char *method, size_t cap);
 /* A stateless final response (status 300-699) to the request in buf,
  * written without libosip2: the status line, the request's Via, From, To
  * (with a fresh tag when it has none), Call-ID and CSeq lines as they
- * came, Content-Length 0 (RFC 3261 8.2.6). Bounded by the same scanner as
+ * came, Retry-After 5 for a 503, Content-Length 0 (RFC 3261 8.2.6). Bounded by the same scanner as
  * sip_parse. 0 with out[0..*n) and a NUL; -EINVAL for an ACK or a request
  * without exactly one From/To/Call-ID/CSeq and a Via (nothing to answer
  * on), -EMSGSIZE when cap is too small. */

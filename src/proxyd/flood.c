@@ -16,14 +16,16 @@
 
 struct bucket {
     uint64_t tokens;  /* thousandths of a datagram */
+    uint64_t answers; /* thousandths of a 503 */
     uint64_t last_ms; /* last refill */
 };
 
 struct flood {
-    uint64_t rate;     /* thousandths per ms = datagrams per s */
-    uint64_t capacity; /* burst, in thousandths */
+    uint64_t rate;                         /* thousandths per ms = datagrams per s */
+    uint64_t capacity;                     /* burst, in thousandths */
+    uint64_t answer_rate, answer_capacity; /* half of each, at least 1 */
     uint64_t seed;
-    uint64_t drops;
+    uint64_t drops, refusals;
     struct log_ratelimit rl;
     struct bucket slot[FLOOD_SLOTS];
 };
@@ -54,6 +56,14 @@ static uint64_t addr_hash(const struct flood *f, const struct addr *a)
     return mix64(h);
 }
 
+static void set_budget(struct flood *f, uint32_t rate, uint32_t burst)
+{
+    f->rate = rate;
+    f->capacity = (uint64_t)burst * MILLI;
+    f->answer_rate = rate / 2 ? rate / 2 : 1;
+    f->answer_capacity = (burst / 2 ? burst / 2 : 1) * (uint64_t)MILLI;
+}
+
 int flood_new(struct flood **out, uint32_t rate, uint32_t burst)
 {
     if (rate == 0 || burst == 0)
@@ -61,13 +71,14 @@ int flood_new(struct flood **out, uint32_t rate, uint32_t burst)
     struct flood *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
-    f->rate = rate;
-    f->capacity = (uint64_t)burst * MILLI;
+    set_budget(f, rate, burst);
     if (getrandom(&f->seed, sizeof f->seed, GRND_NONBLOCK) != sizeof f->seed)
         f->seed =
             (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL; /* early boot: weaker, still works */
-    for (size_t i = 0; i < FLOOD_SLOTS; i++)
+    for (size_t i = 0; i < FLOOD_SLOTS; i++) {
         f->slot[i].tokens = f->capacity;
+        f->slot[i].answers = f->answer_capacity;
+    }
     f->rl.interval_s = 10;
     f->rl.burst = 5;
     *out = f;
@@ -78,11 +89,13 @@ int flood_set_budget(struct flood *f, uint32_t rate, uint32_t burst)
 {
     if (rate == 0 || burst == 0)
         return -EINVAL;
-    f->rate = rate;
-    f->capacity = (uint64_t)burst * MILLI;
-    for (size_t i = 0; i < FLOOD_SLOTS; i++)
+    set_budget(f, rate, burst);
+    for (size_t i = 0; i < FLOOD_SLOTS; i++) {
         if (f->slot[i].tokens > f->capacity)
             f->slot[i].tokens = f->capacity;
+        if (f->slot[i].answers > f->answer_capacity)
+            f->slot[i].answers = f->answer_capacity;
+    }
     return 0;
 }
 
@@ -91,38 +104,60 @@ void flood_free(struct flood *f)
     free(f);
 }
 
+static void fill(uint64_t *tokens, uint64_t elapsed, uint64_t rate, uint64_t capacity)
+{
+    /* Guard the multiplication: a long-idle bucket is simply full. */
+    if (elapsed >= capacity / rate + 1)
+        *tokens = capacity;
+    else if ((*tokens += elapsed * rate) > capacity)
+        *tokens = capacity;
+}
+
 static void refill(const struct flood *f, struct bucket *b, uint64_t now_ms)
 {
     if (now_ms <= b->last_ms)
         return;
     uint64_t elapsed = now_ms - b->last_ms;
     b->last_ms = now_ms;
-    /* Guard the multiplication: a long-idle bucket is simply full. */
-    if (elapsed >= f->capacity / f->rate + 1)
-        b->tokens = f->capacity;
-    else if ((b->tokens += elapsed * f->rate) > f->capacity)
-        b->tokens = f->capacity;
+    fill(&b->tokens, elapsed, f->rate, f->capacity);
+    fill(&b->answers, elapsed, f->answer_rate, f->answer_capacity);
 }
 
-bool flood_allow(struct flood *f, const struct addr *src, uint64_t now_ms)
+static void log_over(struct flood *f, const struct addr *src)
+{
+    if (log_ratelimit_allow(&f->rl)) {
+        char who[ADDR_STRLEN];
+        log_warn("flood: %s is over %llu datagrams/s: 503 to %llu so far, %llu dropped",
+                 addr_format(src, who, sizeof who), (unsigned long long)f->rate,
+                 (unsigned long long)f->refusals, (unsigned long long)f->drops);
+    }
+}
+
+enum flood_verdict flood_check(struct flood *f, const struct addr *src, uint64_t now_ms)
 {
     struct bucket *b = &f->slot[addr_hash(f, src) % FLOOD_SLOTS];
     refill(f, b, now_ms);
     if (b->tokens >= MILLI) {
         b->tokens -= MILLI;
-        return true;
+        return FLOOD_PASS;
+    }
+    if (b->answers >= MILLI) {
+        b->answers -= MILLI;
+        f->refusals++;
+        log_over(f, src);
+        return FLOOD_REFUSE;
     }
     f->drops++;
-    if (log_ratelimit_allow(&f->rl)) {
-        char who[ADDR_STRLEN];
-        log_warn("flood: %s is over %llu datagrams/s, dropping (%llu dropped so far)",
-                 addr_format(src, who, sizeof who), (unsigned long long)f->rate,
-                 (unsigned long long)f->drops);
-    }
-    return false;
+    log_over(f, src);
+    return FLOOD_DROP;
 }
 
 uint64_t flood_drops(const struct flood *f)
 {
     return f->drops;
+}
+
+uint64_t flood_refusals(const struct flood *f)
+{
+    return f->refusals;
 }

@@ -1,9 +1,17 @@
 /* flood: per-source fairness for the SIP socket. One source IP (IPv6: one
  * /64; its ports do not matter) sending faster than its rate
  * (limits.source_rate, FLOOD_RATE by default) beyond its burst
- * (limits.source_burst) has the excess dropped before it is parsed, so a flood from
- * one peer costs us one hash and a compare per datagram and cannot crowd
- * out the others' parsing and transaction work.
+ * (limits.source_burst) is stopped before anything is parsed, so a flood
+ * from one peer cannot crowd out the others' parsing and transaction work.
+ *
+ * Stopped in two steps. First the source's answer budget (half its rate
+ * and burst): its requests get 503 with Retry-After, written from the raw
+ * bytes, so a legitimate trunk that outgrows its budget is told to back off
+ * (RFC 3261 21.5.4) instead of losing requests silently (issue #15: a
+ * trunk at 3,000/s lost 17-33 % with no answer). Beyond that too, the
+ * excess is dropped unanswered: answers are budgeted, so a flood with a
+ * forged source cannot turn us into a reflector, and costs us one hash and
+ * a compare per datagram.
  *
  * Memory is fixed: FLOOD_SLOTS token buckets indexed by a keyed hash of the
  * source. Sources that collide share a bucket (they can only lose some of
@@ -35,10 +43,17 @@ void flood_free(struct flood *f);
  * 0 or -EINVAL. */
 int flood_set_budget(struct flood *f, uint32_t rate, uint32_t burst);
 
-/* Takes one datagram's token from src's bucket at now_ms. False: over
- * budget, drop it (counted). */
-bool flood_allow(struct flood *f, const struct addr *src, uint64_t now_ms);
-/* Datagrams refused since start. */
+enum flood_verdict {
+    FLOOD_PASS,   /* within its rate: parse and serve it */
+    FLOOD_REFUSE, /* over its rate, within its answer budget: 503 it (counted) */
+    FLOOD_DROP,   /* over both: drop it unanswered (counted) */
+};
+
+/* Takes one datagram's token from src's bucket at now_ms. */
+enum flood_verdict flood_check(struct flood *f, const struct addr *src, uint64_t now_ms);
+/* Datagrams dropped unanswered since start. */
 uint64_t flood_drops(const struct flood *f);
+/* Datagrams given FLOOD_REFUSE since start (answered 503 when a request). */
+uint64_t flood_refusals(const struct flood *f);
 
 #endif

@@ -70,6 +70,11 @@ uint64_t proxy_flood_drops(const struct proxy *p)
     return flood_drops(p->flood);
 }
 
+uint64_t proxy_flood_refusals(const struct proxy *p)
+{
+    return flood_refusals(p->flood);
+}
+
 /* ---- life ---- */
 
 /* Counts a response by its status code on its way out ("SIP/2.0 NNN "):
@@ -344,6 +349,18 @@ static void on_stray_response(void *arg, osip_message_t *resp, const struct addr
 
 /* ---- datagrams ---- */
 
+/* A request over its source's rate gets 503 + Retry-After from its raw
+ * bytes (no parse, no transaction); a response or an ACK is dropped, as
+ * sip_reply_raw answers neither. Sent through tp, so it is counted. */
+static void refuse_over_budget(const struct transport *tp, const struct addr *src, const char *buf,
+                               size_t len)
+{
+    static _Thread_local char out[SIP_MAX_MESSAGE + 128];
+    size_t n = 0;
+    if (sip_reply_raw(buf, len, 503, out, sizeof out, &n) == 0)
+        (void)transport_send(tp, src, out, n);
+}
+
 void proxy_receive(struct proxy *p, const struct transport *tp, const struct addr *src,
                    const char *buf, size_t len)
 {
@@ -353,9 +370,16 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
     bool ours = proxy_env_exempt(&p->env, src);
     if (!ours && p->auth && auth_banned(p->auth, src))
         return;
-    if (!ours && !flood_allow(p->flood, src, loop_now_ms(p->env.loop)))
+    switch (ours ? FLOOD_PASS : flood_check(p->flood, src, loop_now_ms(p->env.loop))) {
+    case FLOOD_PASS:
+        intake_receive(&p->intake, tp, src, buf, len);
         return;
-    intake_receive(&p->intake, tp, src, buf, len);
+    case FLOOD_REFUSE:
+        refuse_over_budget(tp, src, buf, len);
+        return;
+    case FLOOD_DROP:
+        return;
+    }
 }
 
 /* ---- reload, drain ---- */

@@ -64,5 +64,7 @@ const struct auth *const *proxy_auth_slot(const struct proxy *p);
 struct proxy_stats *proxy_stats(struct proxy *p);
 /* The flood limiter's drop count (kept there, read for metrics). */
 uint64_t proxy_flood_drops(const struct proxy *p);
+/* Datagrams over their source's rate answered 503 (requests) instead. */
+uint64_t proxy_flood_refusals(const struct proxy *p);
 
 #endif

@@ -21,7 +21,7 @@ struct proxy_metrics {
     struct metrics *reg;
     struct metrics_http *http;
     struct txn_stats txn; /* refreshed per scrape */
-    uint64_t nat_clients, calls, flood_drops;
+    uint64_t nat_clients, calls, flood_drops, flood_refusals;
     /* copied per scrape: a reload may replace the auth module */
     struct auth_stats auth;
     uint64_t auth_users, bans_active;
@@ -35,6 +35,7 @@ static void refresh(void *arg)
     m->nat_clients = nat_table_count(m->src.env->nat);
     m->calls = messaging_calls(m->src.msg);
     m->flood_drops = flood_drops(m->src.flood);
+    m->flood_refusals = flood_refusals(m->src.flood);
     const struct auth *a = m->src.auth ? *m->src.auth : NULL;
     if (a) {
         m->auth = *auth_stats(a);
@@ -83,8 +84,13 @@ static void register_sip(struct proxy_metrics *m)
         "Requests answered 501: a method or target proxyd does not route", NULL,
         &s->not_implemented);
     add(m, "pinhole_proxyd_flood_drops_total", METRIC_COUNTER,
-        "Datagrams dropped unparsed: their source IP was over limits.source_rate", NULL,
-        &m->flood_drops);
+        "Datagrams dropped unanswered: their source IP was over limits.source_rate and its "
+        "answer budget",
+        NULL, &m->flood_drops);
+    add(m, "pinhole_proxyd_flood_refused_total", METRIC_COUNTER,
+        "Datagrams over their source IP's limits.source_rate answered 503 with Retry-After "
+        "(requests; responses and ACKs among them are dropped)",
+        NULL, &m->flood_refusals);
     add(m, "pinhole_proxyd_transactions_full_total", METRIC_COUNTER,
         "Requests answered 503 because limits.max_transactions server transactions were held", NULL,
         &s->transactions_full);

@@ -12,31 +12,55 @@
 #include "pinhole/sip.h"
 #include "proxy.h"
 
+/* How many of n datagrams from src at now_ms get each verdict. */
+struct verdicts {
+    int pass, refuse, drop;
+};
+
+static struct verdicts check_n(struct flood *f, const struct addr *src, int n, uint64_t now_ms)
+{
+    struct verdicts v = {0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        switch (flood_check(f, src, now_ms)) {
+        case FLOOD_PASS:
+            v.pass++;
+            break;
+        case FLOOD_REFUSE:
+            v.refuse++;
+            break;
+        case FLOOD_DROP:
+            v.drop++;
+            break;
+        }
+    }
+    return v;
+}
+
 static void a_flood_is_cut_at_the_burst(void **state)
 {
     (void)state;
     struct flood *f;
     struct addr bad = test_addr("198.51.100.66:5060"), good = test_addr("198.51.100.7:5060");
     assert_int_equal(flood_new(&f, 100, 200), 0);
-    int passed = 0;
-    for (int i = 0; i < 10000; i++)
-        passed += flood_allow(f, &bad, 1000);
-    assert_int_equal(passed, 200);
-    assert_int_equal(flood_drops(f), 10000 - 200);
+    /* the burst passes, then half a burst is answered 503, the rest dropped */
+    struct verdicts v = check_n(f, &bad, 10000, 1000);
+    assert_int_equal(v.pass, 200);
+    assert_int_equal(v.refuse, 100);
+    assert_int_equal(v.drop, 10000 - 300);
+    assert_int_equal(flood_drops(f), 10000 - 300);
+    assert_int_equal(flood_refusals(f), 100);
     /* the same instant: another source is untouched by the flood */
-    for (int i = 0; i < 200; i++)
-        assert_true(flood_allow(f, &good, 1000));
+    assert_int_equal(check_n(f, &good, 200, 1000).pass, 200);
     /* another port on the flooder's address is the same source (issue #15) */
     struct addr other_port = test_addr("198.51.100.66:5061");
-    assert_false(flood_allow(f, &other_port, 1000));
+    assert_int_equal(flood_check(f, &other_port, 1000), FLOOD_DROP);
     /* a new budget (reload) applies at once, a fuller bucket cut to it */
     assert_int_equal(flood_set_budget(f, 100, 50), 0);
     assert_int_equal(flood_set_budget(f, 0, 50), -EINVAL);
     struct addr fresh = test_addr("198.51.100.8:5060"); /* a full bucket of 200 */
-    passed = 0;
-    for (int i = 0; i < 100; i++)
-        passed += flood_allow(f, &fresh, 1000);
-    assert_int_equal(passed, 50); /* cut to the new burst */
+    v = check_n(f, &fresh, 100, 1000);
+    assert_int_equal(v.pass, 50); /* cut to the new burst */
+    assert_int_equal(v.refuse, 25);
     flood_free(f);
 }
 
@@ -46,20 +70,22 @@ static void the_budget_refills_at_the_rate(void **state)
     struct flood *f;
     struct addr src = test_addr("[2001:db8::66]:5060");
     assert_int_equal(flood_new(&f, 100, 200), 0);
-    while (flood_allow(f, &src, 5000))
+    while (flood_check(f, &src, 5000) != FLOOD_DROP)
         ;
-    /* 100/s: 10 ms buys one datagram, 1 s a hundred, never more than burst */
-    assert_false(flood_allow(f, &src, 5005));
-    assert_true(flood_allow(f, &src, 5010));
-    assert_false(flood_allow(f, &src, 5010));
-    int passed = 0;
-    for (int i = 0; i < 1000; i++)
-        passed += flood_allow(f, &src, 6010);
-    assert_int_equal(passed, 100);
-    passed = 0;
-    for (int i = 0; i < 1000; i++)
-        passed += flood_allow(f, &src, 3600000);
-    assert_int_equal(passed, 200);
+    /* 100/s: 10 ms buys one datagram, 1 s a hundred, never more than burst;
+     * the answers refill at half that */
+    assert_int_equal(flood_check(f, &src, 5005), FLOOD_DROP);
+    assert_int_equal(flood_check(f, &src, 5010), FLOOD_PASS);
+    assert_int_equal(flood_check(f, &src, 5010), FLOOD_DROP);
+    assert_int_equal(flood_check(f, &src, 5020), FLOOD_PASS);
+    assert_int_equal(flood_check(f, &src, 5020), FLOOD_REFUSE); /* 20 ms: one 503 */
+    assert_int_equal(flood_check(f, &src, 5020), FLOOD_DROP);
+    struct verdicts v = check_n(f, &src, 1000, 6020);
+    assert_int_equal(v.pass, 100);
+    assert_int_equal(v.refuse, 50);
+    v = check_n(f, &src, 1000, 3600000);
+    assert_int_equal(v.pass, 200);
+    assert_int_equal(v.refuse, 100);
     flood_free(f);
 }
 
@@ -80,6 +106,7 @@ struct ctx {
     struct fake_wire wire;
     struct transport tp;
     struct proxy *p;
+    size_t busy; /* 503s with Retry-After seen by send_options */
 };
 
 /* OPTIONS number i (its branch and Call-ID) to the proxy from `from`; what
@@ -98,16 +125,28 @@ static void send_option(struct ctx *c, const char *from, int i)
     proxy_receive(c->p, &c->tp, &src, text, (size_t)len);
 }
 
-/* Sends n OPTIONS to the proxy from `from`; returns how many were answered. */
+/* Sends n OPTIONS to the proxy from `from`; returns how many were answered
+ * 200 and counts the 503s (each with Retry-After, to the sender) in
+ * c->busy. */
 static size_t send_options(struct ctx *c, const char *from, int n)
 {
-    size_t answered = 0;
+    size_t ok = 0;
+    struct addr src = test_addr(from);
     for (int i = 0; i < n; i++) {
         send_option(c, from, i);
-        answered += c->wire.n;
+        for (size_t k = 0; k < c->wire.n; k++) {
+            assert_true(addr_equal(&c->wire.pkt[k].to, &src));
+            if (strncmp(c->wire.pkt[k].buf, "SIP/2.0 200 ", 12) == 0) {
+                ok++;
+                continue;
+            }
+            assert_int_equal(strncmp(c->wire.pkt[k].buf, "SIP/2.0 503 ", 12), 0);
+            assert_non_null(strstr(c->wire.pkt[k].buf, "\r\nRetry-After: 5\r\n"));
+            c->busy++;
+        }
         fake_wire_clear(&c->wire);
     }
-    return answered;
+    return ok;
 }
 
 static void ctx_open(struct ctx *c, int rate, int burst, int max_transactions)
@@ -140,18 +179,21 @@ static void a_flooding_phone_does_not_starve_another(void **state)
     struct ctx c;
     ctx_open(&c, 0, 0, 0); /* the defaults: FLOOD_RATE, FLOOD_BURST */
 
-    /* far more than the burst from one phone (cheap datagrams, so little
-     * time passes and the refill at FLOOD_RATE stays small)... */
+    /* far more than the burst and the answer budget from one phone (cheap
+     * datagrams that are no request, so nothing is answered, and little
+     * time passes: the refill stays small)... */
     struct addr bad = test_addr("198.51.100.66:5060");
     uint64_t t0 = loop_now_ms(c.loop);
-    for (int i = 0; i < FLOOD_BURST + 500; i++)
+    for (int i = 0; i < FLOOD_BURST + FLOOD_BURST / 2 + 500; i++)
         proxy_receive(c.p, &c.tp, &bad, "x", 1);
-    uint64_t refilled = (loop_now_ms(c.loop) - t0 + 20) * FLOOD_RATE / 1000;
+    assert_int_equal(c.wire.n, 0);
+    uint64_t refilled = (loop_now_ms(c.loop) - t0 + 20) * (FLOOD_RATE + FLOOD_RATE / 2) / 1000;
     uint64_t drops = proxy_flood_drops(c.p);
     assert_true(drops <= 500);
     assert_true(drops + refilled >= 500);
+    assert_true(proxy_flood_refusals(c.p) + refilled >= FLOOD_BURST / 2);
     /* ...its real requests now go unanswered (a few may ride the refill)... */
-    size_t answered = send_options(&c, "198.51.100.66:5060", 50);
+    size_t answered = send_options(&c, "198.51.100.66:5060", 50) + c.busy;
     uint64_t more = proxy_flood_drops(c.p) - drops;
     assert_true(more >= 30);
     assert_int_equal(answered + more, 50);
@@ -189,8 +231,11 @@ static void a_flood_over_many_ports_meets_one_budget(void **state)
         snprintf(from, sizeof from, "198.51.100.66:%d", port);
         answered += send_options(&c, from, 20); /* 400 in all */
     }
-    assert_true(answered <= 100 + 5); /* the burst, and what refills meanwhile */
-    assert_true(proxy_flood_drops(c.p) >= 295);
+    /* the burst, and what refills meanwhile; half a burst told 503 */
+    assert_true(answered >= 100 && answered <= 100 + 5);
+    assert_true(c.busy >= 50 && c.busy <= 50 + 3);
+    assert_true(proxy_flood_drops(c.p) >= 400 - 105 - 53);
+    assert_int_equal(proxy_flood_drops(c.p) + c.busy + answered, 400);
     assert_int_equal(send_options(&c, "198.51.100.7:5060", 5), 5);
     /* an IPv6 source: its ports and its /64 share the budget */
     answered = 0;
@@ -198,8 +243,33 @@ static void a_flood_over_many_ports_meets_one_budget(void **state)
         snprintf(from, sizeof from, "[2001:db8:0:1::%x]:%d", host, 5060 + host);
         answered += send_options(&c, from, 20);
     }
-    assert_true(answered <= 100 + 5);
+    assert_true(answered >= 100 && answered <= 100 + 5);
     assert_int_equal(send_options(&c, "[2001:db8:0:2::1]:5060", 5), 5); /* another /64 */
+    ctx_close(&c);
+}
+
+/* A source a little over its budget (a trunk that outgrew it) is told so:
+ * past its burst its requests get 503 with Retry-After, half a burst of
+ * them, before anything goes unanswered. */
+static void a_source_over_budget_gets_503_before_silence(void **state)
+{
+    struct ctx c;
+    (void)state;
+    ctx_open(&c, 1000, 100, 0);
+    size_t ok = send_options(&c, "198.51.100.30:5060", 150);
+    assert_true(ok >= 100);
+    assert_int_equal(ok + c.busy, 150); /* every one answered */
+    assert_true(c.busy >= 30);
+    assert_int_equal(proxy_flood_drops(c.p), 0);
+    assert_int_equal(proxy_flood_refusals(c.p), c.busy);
+    /* a response over budget has no answer: nothing goes out for it */
+    static const char resp[] =
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.11:5060;branch=z9hG4bKr\r\n"
+        "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: r\r\n"
+        "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    struct addr src = test_addr("198.51.100.30:5060");
+    proxy_receive(c.p, &c.tp, &src, resp, strlen(resp));
+    assert_int_equal(c.wire.n, 0);
     ctx_close(&c);
 }
 
@@ -241,6 +311,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_flood_over_many_ports_meets_one_budget),
         cmocka_unit_test(max_transactions_bounds_memory_with_503),
+        cmocka_unit_test(a_source_over_budget_gets_503_before_silence),
         cmocka_unit_test(a_flood_is_cut_at_the_burst),
         cmocka_unit_test(the_budget_refills_at_the_rate),
         cmocka_unit_test(refuses_a_zero_budget),

@@ -417,6 +417,16 @@ static void raw_reply_copies_the_five_headers(void **state)
              strstr(req, "\r\nCall-ID"));
     assert_int_equal(sip_reply_raw(tagged, strlen(tagged), 403, out, sizeof out, &n), 0);
     assert_non_null(strstr(out, "To: <sip:x@y>;tag=tt\r\n"));
+    assert_null(strstr(out, "Retry-After"));
+    /* a 503 says when to come back (RFC 3261 21.5.4) */
+    assert_int_equal(sip_reply_raw(req, sizeof req - 1, 503, out, sizeof out, &n), 0);
+    assert_int_equal(strncmp(out, "SIP/2.0 503 ", 12), 0);
+    assert_non_null(strstr(out, "\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n"));
+    /* a response is never answered */
+    static const char resp[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKr\r\n"
+                               "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: r\r\n"
+                               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(sip_reply_raw(resp, sizeof resp - 1, 503, out, sizeof out, &n), -EINVAL);
     /* never an ACK; nothing without the five; a small buffer */
     char ack[sizeof req];
     snprintf(ack, sizeof ack, "ACK%s", req + 6);

@@ -99,6 +99,8 @@ int sip_reply_raw(const char *buf, size_t len, int status, char *out, size_t cap
     }
     if (!vias || from != 1 || to != 1 || call_id != 1 || cseq != 1)
         return -EINVAL;
+    if (status == 503) /* RFC 3261 21.5.4: when to come back, as txn_respond_stateless */
+        put(&o, "Retry-After: 5\r\n", 16);
     put(&o, "Content-Length: 0\r\n\r\n", 21);
     if (o.full)
         return -EMSGSIZE;

@@ -60,13 +60,84 @@ static bool ep_is_loopback(const struct latch_ep *e)
     return IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127;
 }
 
+/* The IPv4 address of e, also when it is IPv4-mapped IPv6 (a dual-stack
+ * socket's view of an IPv4 peer). */
+static bool ep_v4(const struct latch_ep *e, uint32_t *out)
+{
+    const struct in6_addr *a6 = &e->u.in6.sin6_addr;
+    if (e->u.sa.sa_family == AF_INET) {
+        *out = e->u.in.sin_addr.s_addr;
+        return true;
+    }
+    if (e->u.sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6)) {
+        memcpy(out, &a6->s6_addr[12], sizeof *out);
+        return true;
+    }
+    return false;
+}
+
+/* Same IP address, whatever the ports. */
 static bool ep_same_host(const struct latch_ep *a, const struct latch_ep *b)
 {
-    if (a->u.sa.sa_family != b->u.sa.sa_family)
+    uint32_t a4, b4;
+    bool av4 = ep_v4(a, &a4), bv4 = ep_v4(b, &b4);
+    if (av4 || bv4)
+        return av4 && bv4 && a4 == b4;
+    if (a->u.sa.sa_family != AF_INET6 || b->u.sa.sa_family != AF_INET6)
         return false;
-    if (a->u.sa.sa_family == AF_INET)
-        return a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
     return memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, sizeof a->u.in6.sin6_addr) == 0;
+}
+
+static void ep_set_port(struct latch_ep *e, uint16_t port)
+{
+    if (e->u.sa.sa_family == AF_INET)
+        e->u.in.sin_port = htons(port);
+    else
+        e->u.in6.sin6_port = htons(port);
+}
+
+int latch_set_side(struct latch_pair *p, const struct latch_ep *ip, uint16_t port)
+{
+    for (unsigned i = 0; i < p->nsides; i++) {
+        if (ep_same_host(&p->side[i], ip)) {
+            if (port)
+                ep_set_port(&p->side[i], port);
+            return 0;
+        }
+    }
+    if (p->nsides >= LATCH_SIDES)
+        return -ENOSPC;
+    p->side[p->nsides] = *ip;
+    ep_set_port(&p->side[p->nsides], port);
+    p->nsides++;
+    return 0;
+}
+
+/* latch_from = "signalling-ip": a phone's source is one of the sides. A
+ * session no proxy described (a proxy other than proxyd) has none: fig. 11
+ * as it is. */
+static bool signalled(const struct latch_pair *p, const struct latch_config *cfg,
+                      const struct latch_ep *src)
+{
+    if (cfg->any_source || p->nsides == 0)
+        return true;
+    for (unsigned i = 0; i < p->nsides; i++)
+        if (ep_same_host(&p->side[i], src))
+            return true;
+    return false;
+}
+
+/* RFC 7362 section 5: before the other channel latches, the other side's
+ * signalled IP at its SDP port, if we know one: a side with another IP than
+ * the source's (so never back to the sender). */
+static const struct latch_ep *early_target(struct latch_pair *p, const struct latch_ep *src)
+{
+    if (p->early >= LATCH_EARLY_MAX)
+        return NULL;
+    for (unsigned i = 0; i < p->nsides; i++)
+        if (ep_port(&p->side[i]) != 0 && !ep_same_host(&p->side[i], src))
+            return &p->side[i];
+    return NULL;
 }
 
 static bool ep_is_self(const struct latch_config *cfg, const struct latch_ep *src)
@@ -103,13 +174,28 @@ static int silent_channel(const struct latch_pair *p, const struct latch_config 
 
 /* Fig. 11: an unknown source is written as channel 1 or 2, alternating;
  * once both are taken, only a silent channel may be replaced. */
+/* A newcomer may replace the silent channel only after LATCH_PROBATION
+ * packets in a row: any other newcomer in between starts the count again. */
+static bool probation_passed(struct latch_pair *p, const struct latch_ep *src)
+{
+    if (p->probe.len == 0 || !latch_ep_equal(&p->probe, src)) {
+        p->probe = *src;
+        p->probe_n = 0;
+    }
+    if (++p->probe_n < LATCH_PROBATION)
+        return false;
+    memset(&p->probe, 0, sizeof p->probe);
+    p->probe_n = 0;
+    return true;
+}
+
 static struct latch_result latch_unknown(struct latch_pair *p, const struct latch_config *cfg,
                                          const struct latch_ep *src, uint64_t now_ms)
 {
-    struct latch_result r = {LATCH_DROP_UNKNOWN, -1, -1};
+    struct latch_result r = {LATCH_DROP_UNKNOWN, -1, -1, NULL};
     int k = -1;
 
-    if (!ep_usable(src) || ep_is_self(cfg, src))
+    if (!ep_usable(src) || ep_is_self(cfg, src) || !signalled(p, cfg, src))
         return r;
     if (p->ch[p->next].ep.len == 0)
         k = p->next;
@@ -120,7 +206,11 @@ static struct latch_result latch_unknown(struct latch_pair *p, const struct latc
         p->next = (uint8_t)(1 - k);
     } else {
         k = silent_channel(p, cfg, now_ms);
-        if (k < 0)
+        if (k < 0) {
+            p->probe_n = 0; /* the channel spoke again: start over */
+            return r;
+        }
+        if (!probation_passed(p, src))
             return r;
         r.verdict = LATCH_RELATCH;
         p->relatches++;
@@ -133,7 +223,7 @@ static struct latch_result latch_unknown(struct latch_pair *p, const struct latc
 struct latch_result latch_packet(struct latch_pair *p, const struct latch_config *cfg,
                                  const struct latch_ep *src, uint32_t len, uint64_t now_ms)
 {
-    struct latch_result r = {LATCH_FORWARD, find_channel(p, src), -1};
+    struct latch_result r = {LATCH_FORWARD, find_channel(p, src), -1, NULL};
     struct latch_chan *c;
 
     if (r.from < 0) {
@@ -148,12 +238,20 @@ struct latch_result latch_packet(struct latch_pair *p, const struct latch_config
     c->bytes += len;
     c->last_rx_ms = now_ms;
     if (p->ch[1 - r.from].ep.len == 0) {
+        r.dst = early_target(p, src);
+        if (r.dst) {
+            p->early++;
+            if (r.verdict == LATCH_FORWARD)
+                r.verdict = LATCH_EARLY;
+            return r;
+        }
         c->drops++;
         if (r.verdict == LATCH_FORWARD)
             r.verdict = LATCH_DROP_NO_PEER;
         return r;
     }
     r.to = 1 - r.from;
+    r.dst = &p->ch[r.to].ep;
     return r;
 }
 

@@ -93,6 +93,7 @@ int media_new(struct media **out, struct loop *l, const struct media_config *cfg
     m->address = cfg->address;
     self_guard(m, cfg);
     media_set_relatch_after(m, cfg->relatch_after_s);
+    media_set_latch_any(m, cfg->latch_any);
     setup_batch(m);
     raise_nofile(cfg);
     *out = m;
@@ -107,6 +108,11 @@ void media_free(struct media *m)
 void media_set_relatch_after(struct media *m, unsigned relatch_after_s)
 {
     m->latch_cfg.relatch_after_ms = (uint64_t)relatch_after_s * 1000;
+}
+
+void media_set_latch_any(struct media *m, bool any)
+{
+    m->latch_cfg.any_source = any;
 }
 
 void media_get_totals(const struct media *m, struct media_totals *out)
@@ -141,12 +147,14 @@ static int relay_batch(struct media *m, struct media_sock *s, int n, uint64_t no
         m->from[i].len = h->msg_namelen;
         r = latch_packet(&s->latch, &m->latch_cfg, &m->from[i], len, now);
         active |= r.from >= 0;
-        if (r.to < 0) {
+        if (!r.dst) {
             count_drop(m, r.verdict);
             continue;
         }
+        if (r.to < 0)
+            m->totals.early++;
         /* A copy: a relatch later in this batch must not redirect this one. */
-        m->to[k] = s->latch.ch[r.to].ep;
+        m->to[k] = *r.dst;
         m->tx[k].msg_hdr.msg_namelen = m->to[k].len;
         m->tx_iov[k].iov_base = m->buf[i];
         m->tx_iov[k].iov_len = len;

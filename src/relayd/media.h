@@ -17,6 +17,7 @@
 #ifndef RELAYD_MEDIA_H
 #define RELAYD_MEDIA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "latch.h"
@@ -30,6 +31,7 @@ struct media_config {
     struct addr address;         /* media_address; its port is ignored */
     uint16_t port_min, port_max; /* the relay range, for latch's self-guard */
     unsigned relatch_after_s;    /* 0 = never relatch */
+    bool latch_any;              /* latch_from = "any" (latch.h) */
 };
 
 /* One relay port and the latch state of its two channels. The owner embeds
@@ -49,7 +51,8 @@ struct media_totals {
     uint64_t forwarded; /* datagrams sent on */
     uint64_t forwarded_bytes;
     uint64_t drops_no_peer;  /* from a channel whose peer is not latched yet */
-    uint64_t drops_unknown;  /* from a third source (or the relay itself) */
+    uint64_t early;          /* of forwarded: to a side before its channel latched */
+    uint64_t drops_unknown;  /* third source, unsignalled, on probation, the relay itself */
     uint64_t drops_send;     /* sendmmsg refused (socket buffer full, no route) */
     uint64_t drops_oversize; /* longer than RELAY_MAX_PACKET */
 };
@@ -64,6 +67,8 @@ int media_new(struct media **out, struct loop *l, const struct media_config *cfg
 void media_free(struct media *m);
 /* Reload: a new relatch_after applies to the next packet. */
 void media_set_relatch_after(struct media *m, unsigned relatch_after_s);
+/* Reload: latch_from applies to the next packet. */
+void media_set_latch_any(struct media *m, bool any);
 void media_get_totals(const struct media *m, struct media_totals *out);
 
 /* Binds a socket on media_address:port and starts relaying on it. `s` must

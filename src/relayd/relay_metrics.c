@@ -106,13 +106,18 @@ static void register_media(struct relay_metrics *m)
     static const char *const send[] = {"reason", "send_failed", NULL};
     static const char *const oversize[] = {"reason", "oversize", NULL};
     const char *dropped = "RTP/RTCP packets not relayed, by why: the other channel not latched "
-                          "yet, a third source refused, the send failed, too large";
+                          "yet and its address unknown, a source refused (not signalled, a third "
+                          "one, on probation), the send failed, too large";
     const struct media_totals *t = &m->snap.sessions.media;
 
     add(m, "pinhole_relayd_packets_received_total", METRIC_COUNTER,
         "RTP/RTCP packets read from the relay ports", NULL, &t->received);
     add(m, "pinhole_relayd_packets_relayed_total", METRIC_COUNTER,
         "RTP/RTCP packets sent on to the other channel", NULL, &t->forwarded);
+    add(m, "pinhole_relayd_packets_early_total", METRIC_COUNTER,
+        "Of those, sent to the other phone's signalled IP and SDP port before its channel "
+        "latched (RFC 7362 section 5)",
+        NULL, &t->early);
     add(m, "pinhole_relayd_bytes_relayed_total", METRIC_COUNTER,
         "Payload bytes of the packets relayed", NULL, &t->forwarded_bytes);
     add(m, "pinhole_relayd_packets_dropped_total", METRIC_COUNTER, dropped, no_peer,

@@ -61,6 +61,7 @@ void relayd_table_config(const struct relayd_conf *conf, struct session_table_co
     out->session_timeout_s = (unsigned)conf->session_timeout;
     out->max_lifetime_s = (unsigned)conf->session_max_lifetime;
     out->relatch_after_s = (unsigned)conf->relatch_after;
+    out->latch_any = conf->latch_from == LATCH_FROM_ANY;
 }
 
 int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *conf,
@@ -153,9 +154,9 @@ int relayd_reconfigure(struct relayd *d, const struct relayd_conf *conf)
     }
     d->ctx.conf = conf;
     log_notice("reload: %zu proxies trusted, session_timeout %d s, session_max_lifetime %d s, "
-               "relatch_after %d s",
+               "relatch_after %d s, latch_from %s",
                conf->proxies.n, conf->session_timeout, conf->session_max_lifetime,
-               conf->relatch_after);
+               conf->relatch_after, conf->latch_from == LATCH_FROM_ANY ? "any" : "signalling-ip");
     return 0;
 }
 

@@ -6,6 +6,8 @@
 
 #define K(field) offsetof(struct relayd_conf, field)
 
+static const char *const latch_from_choices[] = {"signalling-ip", "any", NULL};
+
 const struct conf_key relayd_conf_keys[] = {
     {"listen", CONF_ADDR, K(listen), "127.0.0.1:5080", false, 0, 0, NULL,
      "SIP/UDP control address (relay INVITE/BYE from proxies)"},
@@ -15,8 +17,7 @@ const struct conf_key relayd_conf_keys[] = {
      "IP written into SDP c= (default: media_address)"},
     {"port_min", CONF_INT, K(port_min), "30000", false, 1024, 65534, NULL,
      "lowest relay port (RTP ports are even, RTCP = RTP+1)"},
-    {"port_max", CONF_INT, K(port_max), "39999", false, 1025, 65535, NULL,
-     "highest relay port"},
+    {"port_max", CONF_INT, K(port_max), "39999", false, 1025, 65535, NULL, "highest relay port"},
     {"proxies", CONF_ADDR_LIST, K(proxies), NULL, true, 0, 0, NULL,
      "proxyd addresses allowed to INVITE/BYE (others get 403)"},
     {"session_timeout", CONF_INT, K(session_timeout), "60", false, 5, 86400, NULL,
@@ -25,6 +26,8 @@ const struct conf_key relayd_conf_keys[] = {
      "hard cap on a session's life in seconds (0: none)"},
     {"relatch_after", CONF_INT, K(relatch_after), "5", false, 1, 3600, NULL,
      "seconds a channel must be silent before a new source may replace it"},
+    {"latch_from", CONF_ENUM, K(latch_from), "signalling-ip", false, 0, 0, latch_from_choices,
+     "which sources may take a channel: the IPs the phones signalled from, or any"},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,

@@ -4,15 +4,18 @@
 
 #include "pinhole/conf.h"
 
+enum { LATCH_FROM_SIGNALLING_IP, LATCH_FROM_ANY };
+
 struct relayd_conf {
     struct addr listen;          /* SIP control */
     struct addr media_address;   /* where relay ports are bound (port 0) */
     struct addr advertise_media; /* what goes in SDP c= (default media_address) */
     int port_min, port_max;
     struct addr_list proxies;
-    int session_timeout;         /* s of silence before a session is freed */
-    int session_max_lifetime;    /* s; hard cap, 0 = none */
-    int relatch_after;           /* s of channel silence before another source may take it */
+    int session_timeout;      /* s of silence before a session is freed */
+    int session_max_lifetime; /* s; hard cap, 0 = none */
+    int relatch_after;        /* s of channel silence before another source may take it */
+    int latch_from;           /* LATCH_FROM_* */
     struct addr stats;
     enum log_level log_level;
 };

@@ -29,7 +29,9 @@ struct session {
     struct session *prev, *next;  /* every session, oldest first */
     struct relay_stream *streams; /* in m= line order */
     uint64_t created_ms;
-    uint64_t last_activity_ms; /* written by the media path */
+    uint64_t last_activity_ms;          /* written by the media path */
+    struct latch_ep sides[LATCH_SIDES]; /* signalled IPs (port 0), for streams added later */
+    uint8_t nsides;
     uint8_t nstreams;
     char call_id[];
 };
@@ -68,6 +70,7 @@ static void apply_timeouts(struct session_table *t, const struct session_table_c
     t->timeout_ms = (uint64_t)cfg->session_timeout_s * 1000;
     t->lifetime_ms = (uint64_t)cfg->max_lifetime_s * 1000;
     media_set_relatch_after(t->media, cfg->relatch_after_s);
+    media_set_latch_any(t->media, cfg->latch_any);
 }
 
 static int build(struct session_table *t, const struct session_table_config *cfg)
@@ -75,7 +78,8 @@ static int build(struct session_table *t, const struct session_table_config *cfg
     struct media_config mc = {.address = cfg->media_address,
                               .port_min = cfg->port_min,
                               .port_max = cfg->port_max,
-                              .relatch_after_s = cfg->relatch_after_s};
+                              .relatch_after_s = cfg->relatch_after_s,
+                              .latch_any = cfg->latch_any};
     int err = port_pool_new(&t->pool, cfg->port_min, cfg->port_max);
 
     if (err == 0)
@@ -224,12 +228,60 @@ int session_add_stream(struct session *s, uint16_t *rtp_port)
         free(st);
         return err;
     }
+    for (uint8_t i = 0; i < s->nsides; i++) { /* known sides, their ports unknown here */
+        (void)latch_set_side(&st->rtp.latch, &s->sides[i], 0);
+        (void)latch_set_side(&st->rtcp.latch, &s->sides[i], 0);
+    }
     for (tail = &s->streams; *tail; tail = &(*tail)->next)
         ;
     *tail = st;
     s->nstreams++;
     t->streams++;
     *rtp_port = st->port;
+    return 0;
+}
+
+/* The side as the relay sockets see their peers: an IPv4 address on an
+ * IPv6 socket is IPv4-mapped. -EAFNOSUPPORT when the socket cannot reach
+ * it (IPv6 on an IPv4 relay). */
+static int side_ep(const struct session_table *t, const struct addr *ip, struct latch_ep *out)
+{
+    memset(out, 0, sizeof *out);
+    if (addr_family(&t->media_address) == addr_family(ip))
+        return latch_ep_from_sockaddr(out, &ip->u.sa, ip->len);
+    if (addr_family(&t->media_address) != AF_INET6)
+        return -EAFNOSUPPORT;
+    out->u.in6.sin6_family = AF_INET6;
+    out->u.in6.sin6_addr.s6_addr[10] = 0xff;
+    out->u.in6.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&out->u.in6.sin6_addr.s6_addr[12], &ip->u.in.sin_addr, 4);
+    out->len = sizeof out->u.in6;
+    return 0;
+}
+
+int session_set_side(struct session *s, const struct addr *ip, const uint16_t *ports, size_t n)
+{
+    struct latch_ep e;
+    int err = side_ep(s->table, ip, &e);
+    bool known = false;
+
+    if (err)
+        return err;
+    for (uint8_t i = 0; i < s->nsides; i++)
+        known |= latch_ep_equal(&s->sides[i], &e);
+    if (!known) {
+        if (s->nsides >= LATCH_SIDES)
+            return -ENOSPC;
+        s->sides[s->nsides++] = e;
+    }
+    size_t i = 0;
+    for (struct relay_stream *st = s->streams; st; st = st->next, i++) {
+        uint16_t port = ports && i < n ? ports[i] : 0;
+        /* RTCP on the port above RTP (RFC 3550 11), which is also what a
+         * phone behind a port-preserving NAT sends from */
+        (void)latch_set_side(&st->rtp.latch, &e, port);
+        (void)latch_set_side(&st->rtcp.latch, &e, port && port < 65535 ? (uint16_t)(port + 1) : 0);
+    }
     return 0;
 }
 

@@ -35,6 +35,7 @@ struct session_table_config {
     unsigned session_timeout_s;  /* free a session silent this long (> 0) */
     unsigned max_lifetime_s;     /* free any session this old; 0 = no cap */
     unsigned relatch_after_s;    /* see latch.h; 0 = never relatch */
+    bool latch_any;              /* latch_from = "any" (latch.h) */
 };
 
 struct session_table_stats {
@@ -84,6 +85,13 @@ int session_create(struct session_table *t, const char *call_id, struct session 
  * *rtp_port, -EBUSY (no free pair: answer 503), -E2BIG (SDP_MAX_MEDIA
  * streams already), -EMFILE (out of descriptors), or another -errno. */
 int session_add_stream(struct session *s, uint16_t *rtp_port);
+/* A phone of the call as a proxy described it (relay_sources.h): its
+ * signalling IP `ip` (port ignored) may latch the session's channels, and
+ * ports[i] (n of them, 0 = unknown; NULL = none known) is where its SDP
+ * receives stream i's RTP (RTCP: one above). Streams added later learn the
+ * IP, not a port. Returns 0, -ENOSPC (LATCH_SIDES already), -EAFNOSUPPORT
+ * (an IPv6 address for an IPv4 relay). */
+int session_set_side(struct session *s, const struct addr *ip, const uint16_t *ports, size_t n);
 /* Closes the session's sockets, returns its ports and frees it. */
 void session_free(struct session *s);
 

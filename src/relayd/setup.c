@@ -11,6 +11,7 @@
 #include "relay_check.h"
 #include "relay_limits.h"
 #include "relay_offer.h"
+#include "relay_sources.h"
 
 /* A response with an optional reason phrase and extra header; 415 also
  * gets the Accept header RFC 3261 21.4.13 asks for (a header field the
@@ -164,8 +165,29 @@ static void log_session(const struct session *s, bool created)
         log_debug("relay session %s: INVITE again, RTP ports %s", session_call_id(s), ports);
 }
 
+/* Who may latch (latch.h): each source the proxy named, with the SDP's
+ * ports for the one whose SDP this is. Read before build_302 rewrites the
+ * SDP to the relay's ports. */
+static void set_sides(struct relay_ctx *c, struct txn_server *st, const struct relay_offer *offer,
+                      struct session *s, const struct relay_sources *srcs)
+{
+    uint16_t ports[SDP_MAX_MEDIA] = {0};
+    struct sdp_media_info mi;
+    size_t n = 0;
+
+    while (n < SDP_MAX_MEDIA && sdp_media_get(offer->sdp, n, &mi) == 0)
+        ports[n++] = mi.port;
+    for (size_t k = 0; k < srcs->n; k++) {
+        int err = session_set_side(s, &srcs->v[k].ip, srcs->v[k].sdp ? ports : NULL, n);
+        if (err)
+            log_peer(c, st,
+                     err == -ENOSPC ? "more phones named than a session keeps; extra ignored"
+                                    : "an IPv6 source for an IPv4 relay; ignored");
+    }
+}
+
 static void answer_relay(struct relay_ctx *c, struct txn_server *st, struct relay_offer *offer,
-                         struct session *s, bool created)
+                         struct session *s, bool created, const struct relay_sources *srcs)
 {
     osip_message_t *resp = NULL;
     int err = add_streams(c, s, offer->streams_needed);
@@ -173,6 +195,7 @@ static void answer_relay(struct relay_ctx *c, struct txn_server *st, struct rela
         allocation_failed(c, st, s, created, err);
         return;
     }
+    set_sides(c, st, offer, s, srcs);
     err = build_302(c, st, offer, s, &resp);
     if (err) {
         if (created)
@@ -226,6 +249,7 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
     char call_id[RELAY_CALL_ID_MAX + 1];
     struct relay_offer offer;
     struct relay_offer_refusal why;
+    struct relay_sources srcs;
     bool created;
 
     if (sip_call_id(req, call_id, sizeof call_id) != 0) {
@@ -234,6 +258,11 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
     }
     if (!relay_check_accepts_sdp(req)) {
         txn_reply_status(&c->reply, st, 406, NULL);
+        return;
+    }
+    if (relay_sources_parse(sip_header_get(req, RELAY_SOURCES_HEADER), &srcs) != 0) {
+        log_peer(c, st, "malformed " RELAY_SOURCES_HEADER ", answered 400");
+        reply_full(c, st, 400, "Bad " RELAY_SOURCES_HEADER, NULL, NULL);
         return;
     }
     int err = relay_offer_read(&offer, req, &why);
@@ -246,7 +275,7 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
     }
     struct session *s = find_or_create(c, st, &offer, call_id, &created);
     if (s)
-        answer_relay(c, st, &offer, s, created);
+        answer_relay(c, st, &offer, s, created, &srcs);
     relay_offer_free(&offer);
 }
 

@@ -26,7 +26,10 @@
  * BYE, without making callers wait for the whole session_timeout. */
 #define SETUP_RETRY_AFTER_S "30"
 
-/* Answers 302 with the relay SDP, or 400 (no/bad SDP, Call-ID over
+/* Records the phones named in Pinhole-Sources (relay_sources.h) as the
+ * session's sides, with the SDP's ports for the one marked ;sdp.
+ * Answers 302 with the relay SDP, or 400 (no/bad SDP, a malformed
+ * Pinhole-Sources, Call-ID over
  * RELAY_CALL_ID_MAX), 406 (Accept refuses application/sdp), 415 (body
  * not SDP), 488 (no stream to relay, or TCP media), 503 + Retry-After (no
  * port pair or descriptor free: a new session is freed whole, an existing

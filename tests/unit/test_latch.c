@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -150,11 +151,14 @@ static void test_relatch_replaces_the_silent_channel(void **state)
     pkt(&p, A_ADDR, 2000);
     pkt(&p, A_ADDR, 4000);
     assert_result(pkt(&p, C_ADDR, 1000 + RELATCH_MS - 1), LATCH_DROP_UNKNOWN, -1, -1);
-    assert_result(pkt(&p, C_ADDR, 1000 + RELATCH_MS), LATCH_RELATCH, 1, 0);
+    /* probation: LATCH_PROBATION packets in a row, the last one relatches */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        assert_result(pkt(&p, C_ADDR, 1000 + RELATCH_MS + i), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_result(pkt(&p, C_ADDR, 1000 + RELATCH_MS + 20), LATCH_RELATCH, 1, 0);
     assert_channel(&p, 1, C_ADDR);
     assert_channel(&p, 0, A_ADDR);
     assert_int_equal(p.relatches, 1);
-    assert_int_equal(p.unknown_drops, 1);
+    assert_int_equal(p.unknown_drops, LATCH_PROBATION);
     /* A now reaches the new mapping, and the old one is a stranger. */
     assert_result(pkt(&p, A_ADDR, 4100), LATCH_FORWARD, 0, 1);
     assert_result(pkt(&p, B_ADDR, 4100), LATCH_DROP_UNKNOWN, -1, -1);
@@ -183,8 +187,12 @@ static void test_relatch_takes_the_longest_silent_channel(void **state)
 
     latch_both(&p, 0);
     pkt(&p, A_ADDR, 500); /* B silent since 0, A since 500 */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        pkt(&p, C_ADDR, 10000);
     assert_result(pkt(&p, C_ADDR, 10000), LATCH_RELATCH, 1, 0);
     /* A is now the silent one: the next newcomer takes its place. */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        pkt(&p, "192.0.2.77:7777", 10001);
     assert_result(pkt(&p, "192.0.2.77:7777", 10001), LATCH_RELATCH, 0, 1);
     assert_int_equal(p.relatches, 2);
 }
@@ -285,9 +293,181 @@ static void test_send_drop_counts_on_source_channel(void **state)
     assert_int_equal(p.ch[0].drops, 1);
 }
 
+/* ---- sides: who may latch, where to send before latching (issue #15) ---- */
+
+static void set_side(struct latch_pair *p, const char *ip_port)
+{
+    struct latch_ep e = ep(ip_port);
+    uint16_t port = ntohs(e.u.sa.sa_family == AF_INET ? e.u.in.sin_port : e.u.in6.sin6_port);
+    assert_int_equal(latch_set_side(p, &e, port), 0);
+}
+
+static void test_only_signalled_ips_latch(void **state)
+{
+    struct latch_pair p = {0};
+    (void)state;
+
+    set_side(&p, "203.0.113.5:0");
+    set_side(&p, "198.51.100.7:0");
+    /* an outsider spraying the port first takes nothing */
+    for (int i = 0; i < 50; i++)
+        assert_result(pkt(&p, C_ADDR, 100 + i), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_int_equal(p.ch[0].ep.len, 0);
+    assert_int_equal(p.ch[1].ep.len, 0);
+    assert_int_equal(p.unknown_drops, 50);
+    /* the phones, from any port of their signalled IPs, do */
+    assert_result(pkt(&p, A_ADDR, 200), LATCH_NEW, 0, -1);
+    assert_result(pkt(&p, B_ADDR, 201), LATCH_NEW, 1, 0);
+    assert_result(pkt(&p, C_ADDR, 202), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_result(pkt(&p, A_ADDR, 203), LATCH_FORWARD, 0, 1);
+    assert_true(latch_ep_equal(pkt(&p, A_ADDR, 204).dst, &p.ch[1].ep));
+}
+
+static void test_an_outsider_never_retakes_a_silent_channel(void **state)
+{
+    struct latch_pair p = {0};
+    (void)state;
+
+    set_side(&p, "203.0.113.5:0");
+    set_side(&p, "198.51.100.7:0");
+    pkt(&p, A_ADDR, 0);
+    pkt(&p, B_ADDR, 0);
+    pkt(&p, A_ADDR, 10000);      /* B silent for 10 s: it may be retaken... */
+    for (int i = 0; i < 20; i++) /* ...but not by an unsignalled IP */
+        assert_result(pkt(&p, C_ADDR, 10000 + i), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_channel(&p, 1, B_ADDR);
+    /* B's NAT rebinds to a new port: after probation it has its channel */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        assert_result(pkt(&p, "198.51.100.7:50002", 10100 + i), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_result(pkt(&p, "198.51.100.7:50002", 10200), LATCH_RELATCH, 1, 0);
+    assert_int_equal(p.relatches, 1);
+}
+
+static void test_probation_counts_packets_in_a_row(void **state)
+{
+    struct latch_pair p;
+    (void)state;
+
+    latch_both(&p, 0); /* no sides: any source, fig. 11 */
+    pkt(&p, A_ADDR, 10000);
+    /* C is interrupted by D: C starts over */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        pkt(&p, C_ADDR, 10000);
+    assert_result(pkt(&p, "192.0.2.77:7777", 10000), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_result(pkt(&p, C_ADDR, 10000), LATCH_DROP_UNKNOWN, -1, -1);
+    /* the silent channel speaks again: C's count is void */
+    assert_result(pkt(&p, B_ADDR, 10001), LATCH_FORWARD, 1, 0);
+    for (int i = 0; i < 2 * LATCH_PROBATION; i++)
+        assert_result(pkt(&p, C_ADDR, 10002), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_int_equal(p.relatches, 0);
+    /* both silent again (A the longest): LATCH_PROBATION in a row from now */
+    for (int i = 1; i < LATCH_PROBATION; i++)
+        assert_result(pkt(&p, C_ADDR, 20000), LATCH_DROP_UNKNOWN, -1, -1);
+    assert_result(pkt(&p, C_ADDR, 20000), LATCH_RELATCH, 0, 1);
+}
+
+static void test_latch_from_any_ignores_the_sides(void **state)
+{
+    struct latch_pair p = {0};
+    struct latch_config c = cfg();
+    struct latch_ep outsider = ep(C_ADDR);
+    (void)state;
+
+    c.any_source = true;
+    set_side(&p, "203.0.113.5:0");
+    assert_int_equal(latch_packet(&p, &c, &outsider, 10, 0).verdict, LATCH_NEW);
+}
+
+static void test_ipv4_mapped_source_matches_its_side(void **state)
+{
+    struct latch_pair p = {0};
+    (void)state;
+
+    set_side(&p, "203.0.113.5:0");
+    assert_result(pkt(&p, "[::ffff:203.0.113.5]:40000", 0), LATCH_NEW, 0, -1);
+    assert_result(pkt(&p, "[::ffff:192.0.2.66]:40000", 0), LATCH_DROP_UNKNOWN, -1, -1);
+}
+
+static void test_early_media_goes_to_the_other_sides_sdp_port(void **state)
+{
+    struct latch_pair p = {0};
+    struct latch_ep b_sdp = ep("198.51.100.7:50000");
+    (void)state;
+
+    set_side(&p, "203.0.113.5:40000");
+    set_side(&p, "198.51.100.7:50000");
+    /* A talks before B: its audio goes to B's signalled IP, SDP port */
+    struct latch_result r = pkt(&p, A_ADDR, 100);
+    assert_result(r, LATCH_NEW, 0, -1);
+    assert_non_null(r.dst);
+    assert_true(latch_ep_equal(r.dst, &b_sdp));
+    r = pkt(&p, A_ADDR, 120);
+    assert_result(r, LATCH_EARLY, 0, -1);
+    assert_true(latch_ep_equal(r.dst, &b_sdp));
+    assert_int_equal(p.early, 2);
+    assert_int_equal(p.ch[0].drops, 0);
+    /* B's NAT did not keep its port: once it speaks, its real mapping wins */
+    assert_result(pkt(&p, "198.51.100.7:61000", 140), LATCH_NEW, 1, 0);
+    r = pkt(&p, A_ADDR, 160);
+    assert_result(r, LATCH_FORWARD, 0, 1);
+    assert_channel(&p, 1, "198.51.100.7:61000");
+    assert_true(latch_ep_equal(r.dst, &p.ch[1].ep));
+    assert_int_equal(p.early, 2);
+}
+
+static void test_early_media_is_bounded_and_never_returns_to_its_sender(void **state)
+{
+    struct latch_pair p = {0};
+    (void)state;
+
+    /* the only side with a port is A itself: nothing to send to */
+    set_side(&p, "203.0.113.5:40000");
+    set_side(&p, "198.51.100.7:0");
+    assert_result(pkt(&p, A_ADDR, 0), LATCH_NEW, 0, -1);
+    assert_null(pkt(&p, A_ADDR, 1).dst);
+    /* B's port known: at most LATCH_EARLY_MAX packets go there */
+    set_side(&p, "198.51.100.7:50000");
+    int sent = 0;
+    for (int i = 0; i < LATCH_EARLY_MAX + 10; i++)
+        sent += pkt(&p, A_ADDR, 2).dst != NULL;
+    assert_int_equal(sent, LATCH_EARLY_MAX);
+    assert_result(pkt(&p, A_ADDR, 3), LATCH_DROP_NO_PEER, 0, -1);
+}
+
+static void test_set_side_keeps_one_entry_per_ip(void **state)
+{
+    struct latch_pair p = {0};
+    struct latch_ep e = ep("203.0.113.5:0");
+    (void)state;
+
+    assert_int_equal(latch_set_side(&p, &e, 40000), 0);
+    assert_int_equal(latch_set_side(&p, &e, 0), 0); /* a known port stays */
+    assert_int_equal(p.nsides, 1);
+    assert_int_equal(ntohs(p.side[0].u.in.sin_port), 40000);
+    assert_int_equal(latch_set_side(&p, &e, 40002), 0); /* a re-INVITE moved it */
+    assert_int_equal(ntohs(p.side[0].u.in.sin_port), 40002);
+    for (int i = 1; i < LATCH_SIDES; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "192.0.2.%d:0", i);
+        e = ep(ip);
+        assert_int_equal(latch_set_side(&p, &e, 0), 0);
+    }
+    e = ep("192.0.2.200:0");
+    assert_int_equal(latch_set_side(&p, &e, 0), -ENOSPC);
+    assert_int_equal(p.nsides, LATCH_SIDES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_only_signalled_ips_latch),
+        cmocka_unit_test(test_an_outsider_never_retakes_a_silent_channel),
+        cmocka_unit_test(test_probation_counts_packets_in_a_row),
+        cmocka_unit_test(test_latch_from_any_ignores_the_sides),
+        cmocka_unit_test(test_ipv4_mapped_source_matches_its_side),
+        cmocka_unit_test(test_early_media_goes_to_the_other_sides_sdp_port),
+        cmocka_unit_test(test_early_media_is_bounded_and_never_returns_to_its_sender),
+        cmocka_unit_test(test_set_side_keeps_one_entry_per_ip),
         cmocka_unit_test(test_first_source_latches_channel_1_and_waits_for_peer),
         cmocka_unit_test(test_packets_before_peer_known_are_dropped_and_counted),
         cmocka_unit_test(test_second_source_latches_channel_2_and_is_forwarded),

@@ -854,6 +854,91 @@ static void test_reload_refuses_a_new_range_or_address(void **state)
     sip_free(expect(f, &f->a, 302));
 }
 
+/* Pinhole-Sources (issue #15): each phone named becomes a side of every
+ * stream, RTP and RTCP; the one marked ;sdp gets the SDP's ports (RTCP one
+ * above); a later INVITE adds the other phone; a malformed header is 400
+ * and makes no session. */
+static void assert_side(const struct latch_pair *p, size_t i, const char *want)
+{
+    struct addr a = test_addr(want);
+    struct latch_ep e;
+    assert_true(i < p->nsides);
+    assert_int_equal(latch_ep_from_sockaddr(&e, &a.u.sa, a.len), 0);
+    assert_true(latch_ep_equal(&p->side[i], &e));
+}
+
+static void test_sources_become_the_sessions_sides(void **state)
+{
+    struct fx *f = *state;
+    char sdp[4096];
+    const char *const av[] = {"audio:4000", "video:4002", NULL};
+    const char *const av_b[] = {"audio:6000", "video:0", NULL};
+
+    sdp_build(sdp, sizeof sdp, av);
+    invite_raw(f, &f->a, "src-1", ++f->branch, "Pinhole-Sources: 198.51.100.7;sdp, 203.0.113.9\n",
+               "application/sdp", sdp);
+    sip_free(expect(f, &f->a, 302));
+    struct session *s = session_of(f, "src-1");
+    const struct latch_pair *rtp0 = session_stream_latch(s, 0, false);
+    const struct latch_pair *rtcp0 = session_stream_latch(s, 0, true);
+    const struct latch_pair *rtp1 = session_stream_latch(s, 1, false);
+    assert_int_equal(rtp0->nsides, 2);
+    assert_side(rtp0, 0, "198.51.100.7:4000");
+    assert_side(rtp0, 1, "203.0.113.9:0"); /* its SDP is not this one */
+    assert_side(rtcp0, 0, "198.51.100.7:4001");
+    assert_side(rtp1, 0, "198.51.100.7:4002");
+    /* the answerer's SDP, from the proxy that saw its answer */
+    sdp_build(sdp, sizeof sdp, av_b);
+    invite_raw(f, &f->b, "src-1", ++f->branch, "Pinhole-Sources: 203.0.113.9;sdp\n",
+               "application/sdp", sdp);
+    sip_free(expect(f, &f->b, 302));
+    assert_int_equal(rtp0->nsides, 2);
+    assert_side(rtp0, 1, "203.0.113.9:6000");
+    assert_side(rtcp0, 1, "203.0.113.9:6001");
+    assert_side(rtp1, 1, "203.0.113.9:0"); /* declined there */
+    assert_side(rtp0, 0, "198.51.100.7:4000");
+    /* a stream added later knows both IPs */
+    const char *const avx[] = {"audio:4000", "video:4002", "audio:4004", NULL};
+    invite(f, &f->a, "src-1", avx);
+    sip_free(expect(f, &f->a, 302));
+    const struct latch_pair *rtp2 = session_stream_latch(s, 2, false);
+    assert_int_equal(rtp2->nsides, 2);
+    assert_side(rtp2, 0, "198.51.100.7:0");
+    assert_side(rtp2, 1, "203.0.113.9:0");
+}
+
+static void test_malformed_sources_are_400_and_make_nothing(void **state)
+{
+    struct fx *f = *state;
+    char sdp[4096], big[512];
+    const char *const a[] = {"audio:4000", NULL};
+    const char *const bad[] = {
+        "Pinhole-Sources: 198.51.100.7:5060\n",                           /* a port */
+        "Pinhole-Sources: [2001:db8::1]\n",                               /* brackets */
+        "Pinhole-Sources: pc33.example.net\n",                            /* a name */
+        "Pinhole-Sources: 198.51.100.7;rtp\n",                            /* an unknown parameter */
+        "Pinhole-Sources: 198.51.100.7,\n",                               /* a trailing comma */
+        "Pinhole-Sources: 1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4, 5.5.5.5\n", /* > LATCH_SIDES */
+        big,
+    };
+    int n = snprintf(big, sizeof big, "Pinhole-Sources: 198.51.100.7");
+    while (n < 300)
+        n += snprintf(big + n, sizeof big - (size_t)n, " ");
+    snprintf(big + n, sizeof big - (size_t)n, ";sdp\n"); /* over RELAY_SOURCES_MAX_LEN */
+    sdp_build(sdp, sizeof sdp, a);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        invite_raw(f, &f->a, "src-bad", ++f->branch, bad[i], "application/sdp", sdp);
+        expect_status(f, &f->a, 400);
+        assert_null(session_of(f, "src-bad"));
+    }
+    /* IPv6 and IPv4 together, odd spacing: fine */
+    invite_raw(f, &f->a, "src-ok", ++f->branch,
+               "Pinhole-Sources:2001:db8::7 ;  SDP ,198.51.100.7\n", "application/sdp", sdp);
+    sip_free(expect(f, &f->a, 302));
+    /* an IPv4 relay has no use for an IPv6 phone: only the IPv4 one kept */
+    assert_int_equal(session_stream_latch(session_of(f, "src-ok"), 0, false)->nsides, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define T_SMALL(fn) cmocka_unit_test_setup_teardown(fn, setup_small, teardown)
 
@@ -861,6 +946,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_fig8a_invite_gets_fig8b_302),
+        T(test_sources_become_the_sessions_sides),
+        T(test_malformed_sources_are_400_and_make_nothing),
         T(test_same_call_id_gets_the_same_ports),
         T(test_new_m_line_gets_a_new_port),
         T(test_disabled_m_lines_keep_port_zero),

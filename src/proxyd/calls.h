@@ -60,6 +60,8 @@ struct call {
     struct relay_res res;          /* the resource we hold (step 222) */
     bool dest_checked;             /* step 152a done */
     bool callee_nat;               /* the destination is one of our NAT clients */
+    bool callee_reported;          /* the answerer's side went to relayd (relay_report) */
+    struct addr caller_ip;         /* the caller's signalling IP (media_source.h); unset: unknown */
     char user[NAT_AOR_MAX + 1];    /* the Request-URI ID (field 162) */
     char call_id[CALL_ID_MAX + 1]; /* the session ID header 158 */
 };

@@ -168,6 +168,8 @@ static int route_copy(struct messaging *m, const osip_message_t *req, const stru
     int status = next_hop(m, *out, rx, h);
     if (status == 403)
         refuse_log(m, req, rx, status, "routed to one of our own servers");
+    if (!status && media_source_pass(m->env, *out, &rx->src, &h->to) != 0)
+        status = 500;
     if (status) {
         sip_free(*out);
         *out = NULL;
@@ -306,8 +308,13 @@ void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_me
     }
     d->bye = sip_method_is(req, "BYE");
     if (wants_requery(fwd, c)) {
+        char sources[MEDIA_SOURCES_LEN] = "";
+        struct addr sender;
+        if (media_source_of(m->env, req, &rx->src, &sender) == 0)
+            media_sources_value(sources, sizeof sources, &sender, NULL);
         d->fwd = fwd;
-        if (relay_query_start(&d->rq, &m->relays, fwd, rx->tp, &c->res.relay, on_requery, d) != 0) {
+        if (relay_query_start(&d->rq, &m->relays, fwd, rx->tp, &c->res.relay, sources, on_requery,
+                              d) != 0) {
             (void)txn_server_respond_status(st, 503);
             dreq_free(d);
         }

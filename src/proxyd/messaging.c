@@ -84,6 +84,8 @@ static bool check_destination(struct call *c)
     struct messaging *m = c->m;
     struct nat_binding b;
 
+    char sources[MEDIA_SOURCES_LEN];
+
     c->fwd_tp = c->tp;
     if (nat_table_lookup(m->env->nat, c->user, &b) != 0)
         return false;
@@ -91,7 +93,9 @@ static bool check_destination(struct call *c)
     c->fwd_tp = b.tp;
     if (c->res.held || !sip_body_is_sdp(c->invite) || relay_sdp_is_relayed(&m->relays, c->invite))
         return false;
-    if (relay_query_start(&c->rq, &m->relays, c->invite, &c->tp, NULL, on_relay_done, c) != 0)
+    media_sources_value(sources, sizeof sources, &c->caller_ip, &b.nat);
+    if (relay_query_start(&c->rq, &m->relays, c->invite, &c->tp, NULL, sources, on_relay_done, c) !=
+        0)
         call_fail(c, 503);
     return true;
 }
@@ -149,6 +153,8 @@ static int build_forward(struct call *c, osip_message_t *fwd)
         err = sip_via_push(fwd, self, NULL, NULL, 0);
     if (!err)
         err = sip_record_route_push(fwd, self, mark);
+    if (!err)
+        err = media_source_stamp(c->m->env, fwd, &c->caller_ip, &c->next_hop);
     return err;
 }
 
@@ -216,8 +222,15 @@ static bool make_room(struct messaging *m, const char *call_id)
 static void start_queries(struct call *c, bool nated, const struct transport *tp)
 {
     struct messaging *m = c->m;
+    struct nat_binding b;
+    char sources[MEDIA_SOURCES_LEN];
+
+    /* the callee's IP too when it is our NAT client (fig. 2b's own case) */
+    bool callee = nat_table_lookup(m->env->nat, c->user, &b) == 0;
+    media_sources_value(sources, sizeof sources, &c->caller_ip, callee ? &b.nat : NULL);
     if (nated && sip_body_is_sdp(c->invite) && !relay_sdp_is_relayed(&m->relays, c->invite) &&
-        relay_query_start(&c->rq, &m->relays, c->invite, tp, NULL, on_relay_done, c) != 0) {
+        relay_query_start(&c->rq, &m->relays, c->invite, tp, NULL, sources, on_relay_done, c) !=
+            0) {
         call_fail(c, 503);
         return;
     }
@@ -265,6 +278,8 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
     }
     c->invite = copy;
     c->tp = *rx->tp;
+    if (media_source_of(m->env, req, &rx->src, &c->caller_ip) != 0)
+        memset(&c->caller_ip, 0, sizeof c->caller_ip); /* a gateway's SDP without c= */
     c->state = CALL_QUERYING;
     call_attach_server(c, st);
     start_queries(c, nated, rx->tp);

@@ -203,6 +203,11 @@ static void register_upstream(struct proxy_metrics *m)
     add(m, "pinhole_proxyd_relay_release_failures_total", METRIC_COUNTER,
         "Release BYEs refused, unanswered or not sent (relayd frees on session_timeout)", NULL,
         &s->relay.release_failures);
+    add(m, "pinhole_proxyd_relay_reports_total", METRIC_COUNTER,
+        "Answering phones' signalling IP and SDP told to relayd (Pinhole-Sources)", NULL,
+        &s->relay.reports);
+    add(m, "pinhole_proxyd_relay_report_failures_total", METRIC_COUNTER,
+        "Of those, refused, unanswered or not sent", NULL, &s->relay.report_failures);
     add_each(m, "pinhole_proxyd_responses_forwarded_total",
              "Responses forwarded upstream through a transaction, by class", "class", classes,
              forwarded, 6);

@@ -12,7 +12,8 @@
 
 /* The release BYE is built as text; bounded by its parts (two URIs, a
  * Call-ID of at most CALL_ID_MAX, a Via). */
-#define RELEASE_TEXT_MAX 2048
+/* A control request: headers and, for a report, an SDP (SIP_MAX_MESSAGE bounds it) */
+#define CONTROL_TEXT_MAX (SIP_MAX_MESSAGE + 1024)
 
 void relay_client_init(struct relay_client *rc, const struct proxy_env *env,
                        struct relay_stats *stats)
@@ -155,6 +156,13 @@ static int attempt(struct relay_query *q, const struct addr *relay)
     int err = query_build(&req, q->offer, relay, &q->rc->env->cfg->advertise);
     if (err)
         return err;
+    (void)sip_header_remove(req, MEDIA_SOURCE_HEADER); /* between proxies only */
+    if (q->sources[0])
+        err = sip_header_set(req, MEDIA_SOURCES_HEADER, q->sources);
+    if (err) {
+        sip_free(req);
+        return err;
+    }
     /* txn_client_send frees req on error */
     return txn_client_send(q->rc->env->txn, req, relay, &q->tp, on_relay_answer, q, &q->ct);
 }
@@ -211,11 +219,13 @@ static void on_relay_answer(struct txn_client *ct, osip_message_t *resp, const s
 }
 
 int relay_query_start(struct relay_query *q, struct relay_client *rc, const osip_message_t *req,
-                      const struct transport *tp, const struct addr *only, relay_query_cb cb,
-                      void *arg)
+                      const struct transport *tp, const struct addr *only, const char *sources,
+                      relay_query_cb cb, void *arg)
 {
     memset(q, 0, sizeof *q);
     q->rc = rc;
+    if (sources)
+        snprintf(q->sources, sizeof q->sources, "%s", sources);
     q->tp = *tp;
     q->cb = cb;
     q->arg = arg;
@@ -244,13 +254,24 @@ void relay_query_abort(struct relay_query *q)
 
 /* ---- release (decision 9) ---- */
 
-static int build_release(osip_message_t **out, const struct addr *self, const struct addr *relay,
-                         const char *call_id, const char *user)
+/* A control request of ours to relayd about call_id: BYE (release) or
+ * INVITE (report, with an SDP body and Pinhole-Sources). */
+struct control {
+    const char *method;
+    const char *call_id, *user;
+    const char *sources; /* INVITE only */
+    const char *body;    /* INVITE only: the SDP */
+    size_t body_len;
+};
+
+static int build_control(osip_message_t **out, const struct addr *self, const struct addr *relay,
+                         const struct control *ctl)
 {
-    char text[RELEASE_TEXT_MAX], me[ADDR_STRLEN], rl[ADDR_STRLEN];
-    char ftag[SIP_TAG_LEN], ttag[SIP_TAG_LEN], branch[SIP_BRANCH_LEN];
+    static char text[CONTROL_TEXT_MAX]; /* too big for the stack; the loop has one thread */
+    char me[ADDR_STRLEN], rl[ADDR_STRLEN];
+    char ftag[SIP_TAG_LEN], ttag[SIP_TAG_LEN], branch[SIP_BRANCH_LEN], extra[160] = "";
     /* relayd keys on the Call-ID: a user we could not write back is left out */
-    const char *u = sip_user_valid(user, NAT_AOR_MAX) ? user : "";
+    const char *u = sip_user_valid(ctl->user, NAT_AOR_MAX) ? ctl->user : "";
     const char *at = *u ? "@" : "";
     struct sip_parse_result res;
 
@@ -259,20 +280,31 @@ static int build_release(osip_message_t **out, const struct addr *self, const st
     sip_branch_new(branch, sizeof branch);
     addr_host_sip(self, me, sizeof me);
     addr_host_sip(relay, rl, sizeof rl);
+    if (ctl->body)
+        snprintf(extra, sizeof extra, "Content-Type: application/sdp\r\n%s%s%s",
+                 ctl->sources ? MEDIA_SOURCES_HEADER ": " : "", ctl->sources ? ctl->sources : "",
+                 ctl->sources ? "\r\n" : "");
+    /* A report opens a dialog of its own with relayd (a To without tag),
+     * which the 302 ends; a release names none (relayd keys on Call-ID). */
     int n = snprintf(text, sizeof text,
-                     "BYE sip:%s%s%s:%u SIP/2.0\r\n"
+                     "%s sip:%s%s%s:%u SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP %s:%u;branch=%s;rport\r\n"
                      "Max-Forwards: 70\r\n"
                      "From: <sip:%s:%u>;tag=%s\r\n"
-                     "To: <sip:%s%s%s:%u>;tag=%s\r\n"
+                     "To: <sip:%s%s%s:%u>%s%s\r\n"
                      "Call-ID: %s\r\n"
-                     "CSeq: 1 BYE\r\n"
-                     "Content-Length: 0\r\n\r\n",
-                     u, at, rl, addr_port(relay), me, addr_port(self), branch, me, addr_port(self),
-                     ftag, u, at, rl, addr_port(relay), ttag, call_id);
-    if (n < 0 || (size_t)n >= sizeof text)
+                     "CSeq: 1 %s\r\n"
+                     "%s"
+                     "Content-Length: %zu\r\n\r\n",
+                     ctl->method, u, at, rl, addr_port(relay), me, addr_port(self), branch, me,
+                     addr_port(self), ftag, u, at, rl, addr_port(relay),
+                     ctl->body ? "" : ";tag=", ctl->body ? "" : ttag, ctl->call_id, ctl->method,
+                     extra, ctl->body_len);
+    if (n < 0 || (size_t)n + ctl->body_len >= sizeof text)
         return -ENOSPC;
-    int err = sip_parse(out, text, (size_t)n, &res);
+    if (ctl->body_len)
+        memcpy(text + n, ctl->body, ctl->body_len);
+    int err = sip_parse(out, text, (size_t)n + ctl->body_len, &res);
     if (err) {
         sip_free(*out);
         *out = NULL;
@@ -307,7 +339,8 @@ int relay_release(struct relay_client *rc, struct relay_res *res, const char *ca
         rc->stats->release_failures++;
         return -EINVAL;
     }
-    int err = build_release(&bye, &rc->env->cfg->advertise, &res->relay, call_id, user);
+    struct control ctl = {.method = "BYE", .call_id = call_id, .user = user};
+    int err = build_control(&bye, &rc->env->cfg->advertise, &res->relay, &ctl);
     if (!err)
         err = txn_client_send(rc->env->txn, bye, &res->relay, tp, on_release_answer, rc, NULL);
     if (err) {
@@ -317,4 +350,50 @@ int relay_release(struct relay_client *rc, struct relay_res *res, const char *ca
     }
     rc->stats->releases++;
     return 0;
+}
+
+/* ---- report (issue #15) ---- */
+
+static void on_report_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
+                             void *arg)
+{
+    struct relay_client *rc = arg;
+    (void)ct;
+    (void)src;
+    if (resp && sip_status(resp) < 400)
+        return; /* 1xx, or the 302 (the same ports), which the layer ACKs */
+    rc->stats->report_failures++;
+    if (log_ratelimit_allow(&rc->rl))
+        log_info("relay report: %s (the answerer may latch late)", resp ? "refused" : "no answer");
+}
+
+int relay_report(struct relay_client *rc, const struct relay_res *res, const char *call_id,
+                 const char *user, const struct addr *ip, const osip_message_t *answer,
+                 const struct transport *tp)
+{
+    char sources[MEDIA_SOURCES_LEN];
+    const char *body;
+    size_t len;
+    osip_message_t *inv = NULL;
+
+    if (!res->held || res->released || rc->env->closing || !sip_body_is_sdp(answer) ||
+        sip_body_get(answer, &body, &len) != 0 || !sip_call_id_valid(call_id, CALL_ID_MAX))
+        return -EINVAL;
+    media_sources_value(sources, sizeof sources, ip, NULL);
+    struct control ctl = {.method = "INVITE",
+                          .call_id = call_id,
+                          .user = user,
+                          .sources = sources,
+                          .body = body,
+                          .body_len = len};
+    int err = build_control(&inv, &rc->env->cfg->advertise, &res->relay, &ctl);
+    if (!err)
+        err = txn_client_send(rc->env->txn, inv, &res->relay, tp, on_report_answer, rc, NULL);
+    rc->stats->reports++;
+    if (err) {
+        rc->stats->report_failures++;
+        if (log_ratelimit_allow(&rc->rl))
+            log_warn("relay report for %s: error %d", call_id, err);
+    }
+    return err;
 }

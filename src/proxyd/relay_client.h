@@ -9,6 +9,11 @@
  *   release  BYE sip:<ID>@<relay> with the call's Call-ID to the relay that
  *            allocated: fire and forget (relayd's session_timeout is the
  *            backstop when it is lost).
+ *   report   the answerer's side (issue #15): an INVITE for the same
+ *            Call-ID to the relay that allocated, carrying the answer's
+ *            SDP and the answerer's signalling IP in Pinhole-Sources
+ *            (media_source.h), so relayd lets that phone latch and sends
+ *            it media before it does; fire and forget, as a release.
  *   apply    steps 148/154/224: an SDP body pointed at the resource.
  *
  * Nothing here keeps a pointer to a call: a query reports to its owner's
@@ -23,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media_source.h"
 #include "pinhole/log.h"
 #include "pinhole/sdp.h"
 #include "pinhole/sip.h"
@@ -47,6 +53,8 @@ struct relay_stats {
     uint64_t releases;         /* BYEs sent to relayd */
     uint64_t failures;         /* relay queries that failed (each relay tried) */
     uint64_t release_failures; /* release BYEs refused, unanswered or unsent */
+    uint64_t reports;          /* answerers' sides told to relayd */
+    uint64_t report_failures;  /* of those, refused, unanswered or unsent */
 };
 
 /* What every query and release shares; env and stats are borrowed. */
@@ -80,8 +88,9 @@ struct relay_query {
     struct txn_client *ct;       /* the attempt in flight; NULL when idle */
     const osip_message_t *offer; /* what each attempt is built from (the owner's) */
     struct transport tp;
-    struct addr only;  /* re-query: that relay alone (unset: failover) */
-    size_t next_relay; /* failover: index in cfg->relays to try next */
+    struct addr only;                /* re-query: that relay alone (unset: failover) */
+    size_t next_relay;               /* failover: index in cfg->relays to try next */
+    char sources[MEDIA_SOURCES_LEN]; /* Pinhole-Sources, "" = none */
     relay_query_cb cb;
     void *arg;
 };
@@ -90,12 +99,13 @@ struct relay_query {
  * is borrowed: the owner keeps it alive and unchanged until the query
  * ends (the callback) or is aborted — failover builds the next attempt
  * from it. only == NULL tries cfg->relays in order; else only that relay
- * (the one that holds the call's session: a re-INVITE). Returns 0 (cb
- * comes later, never from inside this call), -EHOSTUNREACH (no relay
- * configured) or -errno. */
+ * (the one that holds the call's session: a re-INVITE). sources is the
+ * Pinhole-Sources value (media_sources_value; copied; NULL or "": none).
+ * Returns 0 (cb comes later, never from inside this call), -EHOSTUNREACH
+ * (no relay configured) or -errno. */
 int relay_query_start(struct relay_query *q, struct relay_client *rc, const osip_message_t *req,
-                      const struct transport *tp, const struct addr *only, relay_query_cb cb,
-                      void *arg);
+                      const struct transport *tp, const struct addr *only, const char *sources,
+                      relay_query_cb cb, void *arg);
 bool relay_query_pending(const struct relay_query *q);
 /* The owner loses interest: no callback any more. Safe on an idle query. */
 void relay_query_abort(struct relay_query *q);
@@ -104,6 +114,14 @@ void relay_query_abort(struct relay_query *q);
  * call's ID for the Request-URI (may be NULL). Returns 0 or -errno. */
 int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
                   const char *user, const struct transport *tp);
+
+/* Tells the relay that holds res which phone answered: the SDP body of
+ * `answer` (a 1xx/2xx, before relay_res_apply rewrites it) and `ip`, the
+ * answerer's signalling IP. Fire and forget. Returns 0, -EINVAL (no SDP
+ * body, res not held or released) or -errno. */
+int relay_report(struct relay_client *rc, const struct relay_res *res, const char *call_id,
+                 const char *user, const struct addr *ip, const osip_message_t *answer,
+                 const struct transport *tp);
 
 /* Steps 148/154/224: points m's SDP body at res. A message without an SDP
  * body is left alone (returns 0). Returns 0, -EINVAL (not SDP) or -ENOMEM. */

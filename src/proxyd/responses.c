@@ -20,12 +20,24 @@ static int rewrite_contact(osip_message_t *r, const struct addr *src, bool calle
     return sip_contact_set(r, src);
 }
 
+/* The answerer's signalling IP goes on to a peer upstream, never to a
+ * phone (media_source.h). */
+static int pass_source(struct messaging *m, osip_message_t *resp, const struct addr *src)
+{
+    struct addr up;
+    if (sip_response_destination(resp, &up) != 0)
+        memset(&up, 0, sizeof up); /* a name: not a peer we know; strip */
+    return media_source_pass(m->env, resp, src, &up);
+}
+
 int responses_rewrite(struct messaging *m, osip_message_t *resp, const struct addr *src,
                       const struct relay_res *res, bool callee_nat)
 {
     int err = sip_via_pop_self(resp, &m->env->cfg->advertise); /* step 220 */
     if (!err && sip_via_count(resp) < 1)
         err = -ENOENT;
+    if (!err)
+        err = pass_source(m, resp, src);
     if (!err && res && res->held) {
         /* steps 222-224; an SDP we cannot read goes on as it is */
         int sdp_err = relay_res_apply(res, resp);
@@ -91,6 +103,19 @@ static void answer_timeout(struct call *c)
         (void)txn_server_respond_status(c->st, 408);
 }
 
+/* The first answer with SDP tells relayd who answered (relay_report):
+ * before relay_res_apply points the SDP at the relay. */
+static void report_answerer(struct call *c, const osip_message_t *resp, const struct addr *src)
+{
+    struct addr ip;
+    int status = sip_status(resp);
+    if (c->callee_reported || !c->res.held || c->res.released || status <= 100 || status >= 300 ||
+        !sip_body_is_sdp(resp) || media_source_of(c->m->env, resp, src, &ip) != 0)
+        return;
+    c->callee_reported = true; /* once, whatever becomes of it */
+    (void)relay_report(&c->m->relays, &c->res, c->call_id, c->user, &ip, resp, &c->tp);
+}
+
 static void relay_upstream(struct call *c, osip_message_t *resp, const struct addr *src)
 {
     int err;
@@ -125,6 +150,7 @@ void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, con
         return;
     if (status >= 200)
         c->fwd = NULL;
+    report_answerer(c, resp, src);
     relay_upstream(c, resp, src);
     if (status < 200) {
         if (sip_to_tag(resp) && c->state == CALL_FORWARDED)

@@ -130,8 +130,9 @@ static void same_contact(const osip_message_t *e, const osip_message_t *a)
 
 static void same_generic_headers(const osip_message_t *e, const osip_message_t *a)
 {
-    static const char *const names[] = {"Max-Forwards", "Path", "Expires", "Allow",
-                                        "Retry-After", "Supported", NULL};
+    static const char *const names[] = {
+        "Max-Forwards", "Path",           "Expires",         "Allow", "Retry-After",
+        "Supported",    "Pinhole-Source", "Pinhole-Sources", NULL};
     for (int i = 0; names[i]; i++)
         same_str(names[i], sip_header_get(e, names[i]), sip_header_get(a, names[i]));
 }

@@ -64,6 +64,8 @@ static osip_message_t *reinvite(struct mh *h, const char *fixture)
     assert_int_equal(osip_uri_to_str(rq->req_uri, &uri), 0);
     assert_string_equal(uri, "sip:14@203.0.113.22:5060");
     osip_free(uri);
+    /* the offerer, as its NAT sent it (media_source.h) */
+    assert_string_equal(sip_header_get(rq, "Pinhole-Sources"), "198.51.100.28;sdp");
     mh_expect_quiet(h); /* nothing goes on before relayd answers */
 
     /* relayd: the same Call-ID, the same ports (setup.h) */

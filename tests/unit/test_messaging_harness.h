@@ -53,6 +53,7 @@ struct mh {
     struct loop *loop;
     struct proxyd_conf cfg;
     struct addr relays[2];
+    struct addr peers[2]; /* proxies 11 and 13 trust each other (operations.md) */
     struct fake_wire wire;     /* the proxy's SIP socket */
     struct fake_wire nat_wire; /* the same socket as NAT clients' REGISTERs saw it */
     struct transport tp, nat_tp;
@@ -79,6 +80,10 @@ static inline struct mh *mh_new(const char *self, size_t nrelays)
     h->relays[1] = test_addr(RELAY_B);
     h->cfg.relays.v = h->relays;
     h->cfg.relays.n = nrelays;
+    h->peers[0] = test_addr(P11);
+    h->peers[1] = test_addr(P13);
+    h->cfg.peers.v = h->peers;
+    h->cfg.peers.n = 2;
     h->cfg.nat.max_expires = 120;
     h->cfg.auth.secret = MH_SECRET; /* the dialog marks of the golden files */
     fake_wire_transport(&h->wire, &h->tp, self);
@@ -356,6 +361,27 @@ static inline void mh_relay_302(struct mh *h, const char *from, const osip_messa
     sip_free(r);
 }
 
+/* relay_report (issue #15): the INVITE that tells relayd who answered.
+ * Its Pinhole-Sources is `sources`, its body the answer's own SDP (c=
+ * `conn`, not yet the relay's); answered 302 as relayd would, and the
+ * transaction layer's ACK taken. */
+static inline void mh_expect_report(struct mh *h, const char *sources, const char *conn)
+{
+    osip_message_t *r = mh_take_request(h, RELAY, "INVITE");
+    const char *v = sip_header_get(r, "Pinhole-Sources"), *body;
+    char want[80];
+    size_t len;
+    assert_non_null(v);
+    assert_string_equal(v, sources);
+    assert_null(sip_header_get(r, "Pinhole-Source"));
+    assert_int_equal(sip_body_get(r, &body, &len), 0);
+    snprintf(want, sizeof want, "c=IN IP4 %s\r\n", conn);
+    assert_non_null(strstr(body, want));
+    mh_relay_302(h, RELAY, r, (const uint16_t[]){30000, 30002}, 2);
+    mh_expect_request(h, RELAY, "ACK");
+    sip_free(r);
+}
+
 /* ---- time ---- */
 
 static inline void mh_stop(struct timer *t, void *arg)
@@ -447,6 +473,9 @@ static inline void mh_fig2a_p11_confirmed(struct mh *h)
     mh_inject(h, P13, ok);
     osip_message_t *got = mh_take(h, NAT28);
     mh_assert_golden(got, "patent/fig6c_ok.sip");
+    /* 14 answered through P13, which stamps nothing in this fixture (a
+     * gateway, say): relayd learns 14's SDP address */
+    mh_expect_report(h, "203.0.113.14;sdp", "203.0.113.14");
     mh_expect_quiet(h);
     sip_free(got);
     sip_free(ok);

@@ -172,6 +172,85 @@ static void release_goes_to_the_allocating_relay(void **state)
     sip_free(rq);
 }
 
+/* ---- who may latch (issue #15): Pinhole-Source(s) cannot be forged ---- */
+
+/* A phone names an outsider's IP for its call: the header is removed, the
+ * relay hears the phone's own NAT address, P13 gets ours. */
+static void a_phone_cannot_name_the_ip_that_latches(void **state)
+{
+    struct mh *h = *state;
+    mh_inject_variant(h, NAT28, "patent/fig5a_invite.sip", "CSeq: 1 INVITE\r\n",
+                      "CSeq: 1 INVITE\r\nPinhole-Source: 192.0.2.66\r\n"
+                      "Pinhole-Sources: 192.0.2.66;sdp\r\n");
+    mh_expect_status(h, NAT28, 100, "INVITE");
+    osip_message_t *rq = mh_take_request(h, RELAY, "INVITE");
+    assert_string_equal(sip_header_get(rq, "Pinhole-Sources"), "198.51.100.28;sdp");
+    assert_null(sip_header_get(rq, "Pinhole-Source"));
+    osip_message_t *q = mh_take_request(h, REDIRECT, "INVITE");
+    mh_redirect_302(h, q, "sip:14@203.0.113.13:5060");
+    mh_expect_request(h, REDIRECT, "ACK");
+    mh_relay_302(h, RELAY, rq, (const uint16_t[]){30000, 30002}, 2);
+    mh_expect_request(h, RELAY, "ACK");
+    osip_message_t *fwd = mh_take_request(h, P13, "INVITE");
+    assert_string_equal(sip_header_get(fwd, "Pinhole-Source"), "198.51.100.28");
+    /* one header only: the forged one is gone */
+    size_t stamps = 0;
+    for (int i = 0; i < osip_list_size(&fwd->headers); i++) {
+        osip_header_t *hd = osip_list_get(&fwd->headers, i);
+        stamps += osip_strcasecmp(hd->hname, "Pinhole-Source") == 0;
+    }
+    assert_int_equal(stamps, 1);
+
+    /* the callee's 200 comes back from P13 stamped; relayd gets that IP */
+    osip_message_t *ok = mh_answer_fixture("patent/fig6b_ok.sip", fwd);
+    mh_inject(h, P13, ok);
+    osip_message_t *got = mh_take(h, NAT28);
+    assert_null(sip_header_get(got, "Pinhole-Source"));
+    mh_expect_report(h, "203.0.113.14;sdp", "203.0.113.14");
+    mh_expect_quiet(h);
+    assert_int_equal(messaging_stats(h->m)->relay.reports, 1);
+    sip_free(got);
+    sip_free(ok);
+    sip_free(fwd);
+    sip_free(q);
+    sip_free(rq);
+}
+
+/* An answer from a phone (not a peer) with a stamp of its own: relayd
+ * hears the packet's source, not the stamp; a second answer with SDP does
+ * not report again. */
+static void an_answering_phone_cannot_name_the_ip_either(void **state)
+{
+    struct mh *h = *state;
+    mh_nat_client(h, "16", NAT28);
+    mh_inject_fixture(h, P13, "messaging/fig5e_invite.sip");
+    mh_expect_status(h, P13, 100, "INVITE");
+    osip_message_t *q = mh_take_request(h, REDIRECT, "INVITE");
+    mh_redirect_302(h, q, "sip:16@198.51.100.28:40312");
+    osip_message_t *rq = mh_take_request(h, RELAY, "INVITE");
+    /* the caller as P13 stamped it, the callee as its REGISTER came */
+    assert_string_equal(sip_header_get(rq, "Pinhole-Sources"), "203.0.113.14;sdp, 198.51.100.28");
+    mh_relay_302(h, RELAY, rq, (const uint16_t[]){30010, 30012}, 2);
+    osip_message_t *fwd = mh_take_from(&h->nat_wire, NAT28);
+    assert_null(sip_header_get(fwd, "Pinhole-Source")); /* not for a phone */
+    fake_wire_clear(&h->wire);
+
+    osip_message_t *ok = mh_answer_fixture("messaging/fig6d_ok.sip", fwd);
+    assert_int_equal(sip_header_set(ok, "Pinhole-Source", "192.0.2.66"), 0);
+    mh_inject(h, NAT28, ok);
+    osip_message_t *got = mh_take(h, P13);
+    assert_string_equal(sip_header_get(got, "Pinhole-Source"), "198.51.100.28");
+    mh_expect_report(h, "198.51.100.28;sdp", "192.168.1.10");
+    mh_inject(h, NAT28, ok); /* a retransmission */
+    sip_free(mh_take(h, P13));
+    mh_expect_quiet(h);
+    sip_free(got);
+    sip_free(ok);
+    sip_free(fwd);
+    sip_free(rq);
+    sip_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +264,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(relay_down_is_503, mh_setup_p11, mh_teardown),
         cmocka_unit_test_setup_teardown(no_relay_configured_is_503, setup_no_relay, mh_teardown),
         cmocka_unit_test_setup_teardown(release_goes_to_the_allocating_relay, setup_two_relays,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(a_phone_cannot_name_the_ip_that_latches, mh_setup_p11,
+                                        mh_teardown),
+        cmocka_unit_test_setup_teardown(an_answering_phone_cannot_name_the_ip_either, mh_setup_p11,
                                         mh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,7 +66,9 @@ static void fig6d_at_proxy_11_becomes_6e(void **state)
     osip_message_t *ok = mh_answer_fixture("messaging/fig6d_ok.sip", fwd);
     mh_inject(h, NAT28, ok);
     osip_message_t *got = mh_take(h, P13);
-    mh_assert_golden(got, "messaging/fig6e_ok.sip");
+    mh_assert_golden(got, "messaging/fig6e_ok.sip"); /* with 16's IP stamped for P13 */
+    /* 16 answered from its NAT: relayd learns that IP with 16's SDP ports */
+    mh_expect_report(h, "198.51.100.28;sdp", "192.168.1.10");
     mh_expect_quiet(h);
     sip_free(got);
     sip_free(ok);
@@ -174,11 +176,15 @@ static void ringing_is_forwarded_and_early_media_rewritten(void **state)
     sip_free(got);
     sip_free(r);
 
-    /* 183 with SDP: rewritten like the 200 (step 224) */
+    /* 183 with SDP: rewritten like the 200 (step 224); P13 stamped the
+     * answerer's IP, which goes to relayd and never to the caller */
     r = answer_5b(fwd, "SIP/2.0 183 Session Progress", true);
+    assert_int_equal(sip_header_set(r, "Pinhole-Source", "198.51.100.14"), 0);
     mh_inject(h, P13, r);
     got = mh_take(h, NAT28);
     assert_int_equal(sip_status(got), 183);
+    assert_null(sip_header_get(got, "Pinhole-Source"));
+    mh_expect_report(h, "198.51.100.14;sdp", "203.0.113.14");
     mh_sdp(got, conn, sizeof conn, ports, &n);
     assert_string_equal(conn, RELAY_MEDIA);
     assert_int_equal(n, 2);
@@ -249,10 +255,11 @@ static void retransmitted_200_is_forwarded_statelessly(void **state)
     osip_message_t *ok = mh_answer_fixture("patent/fig6b_ok.sip", fwd);
     mh_inject(h, P13, ok);
     sip_free(mh_take(h, NAT28));
+    mh_expect_report(h, "203.0.113.14;sdp", "203.0.113.14");
     mh_inject(h, P13, ok);
     osip_message_t *got = mh_take(h, NAT28);
     mh_assert_golden(got, "patent/fig6c_ok.sip");
-    mh_expect_quiet(h);
+    mh_expect_quiet(h); /* reported once */
     assert_int_equal(messaging_stats(h->m)->stray_forwarded, 1);
     sip_free(got);
     sip_free(ok);
@@ -279,6 +286,7 @@ static void late_200_after_the_callers_transaction_ended_is_forwarded(void **sta
     mh_inject(h, P13, ok);
     osip_message_t *got = mh_take(h, NAT28);
     mh_assert_golden(got, "patent/fig6c_ok.sip");
+    mh_expect_report(h, "203.0.113.14;sdp", "203.0.113.14");
     mh_expect_quiet(h);
     sip_free(got);
     sip_free(ok);

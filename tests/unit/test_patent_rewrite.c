@@ -71,6 +71,8 @@ static void fig5a_to_fig5b_at_proxy_11(void **state)
     /* steps 150-151: the redirect's answer becomes the Request-URI */
     assert_int_equal(sip_request_uri_set(m, &next_hop), 0);
     assert_int_equal(sip_max_forwards_decrement(m), 69);
+    /* for proxy 13, a peer: the caller's signalling IP (media_source.h) */
+    assert_int_equal(sip_header_add(m, "Pinhole-Source", "198.51.100.28"), 0);
 
     m = over_the_wire(m);
     osip_message_t *want = golden_load("patent/fig5b_invite.sip");
@@ -96,6 +98,8 @@ static void fig5b_to_fig5c_at_proxy_13(void **state)
     assert_int_equal(sip_record_route_push(m, &self, MARK_2A), 0);
     assert_int_equal(sip_request_uri_set(m, &client14), 0);
     assert_int_equal(sip_max_forwards_decrement(m), 68);
+    /* proxy 11's stamp is for proxies: client 14 never sees it */
+    assert_int_equal(sip_header_remove(m, "Pinhole-Source"), 0);
 
     m = over_the_wire(m);
     osip_message_t *want = golden_load("patent/fig5c_invite.sip");
@@ -116,6 +120,8 @@ static void fig6a_to_fig6b_at_proxy_13(void **state)
     assert_int_equal(sip_response_destination(m, &dst), 0);
     struct addr want_dst = test_addr("203.0.113.11:5060");
     assert_true(addr_equal(&dst, &want_dst));
+    /* for proxy 11, a peer: the answerer's signalling IP */
+    assert_int_equal(sip_header_add(m, "Pinhole-Source", "203.0.113.14"), 0);
 
     m = over_the_wire(m);
     osip_message_t *want = golden_load("patent/fig6b_ok.sip");
@@ -140,6 +146,7 @@ static void fig6b_to_fig6c_at_proxy_11(void **state)
     assert_int_equal(sip_response_destination(m, &dst), 0);
     struct addr nat28 = test_addr("198.51.100.28:40312");
     assert_true(addr_equal(&dst, &nat28));
+    assert_int_equal(sip_header_remove(m, "Pinhole-Source"), 0); /* not for a phone */
 
     m = over_the_wire(m);
     osip_message_t *want = golden_load("patent/fig6c_ok.sip");

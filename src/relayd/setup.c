@@ -165,20 +165,35 @@ static void log_session(const struct session *s, bool created)
         log_debug("relay session %s: INVITE again, RTP ports %s", session_call_id(s), ports);
 }
 
+static bool hold_conn(const char *a)
+{
+    return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
 /* Who may latch (latch.h): each source the proxy named, with the SDP's
- * ports for the one whose SDP this is. Read before build_302 rewrites the
- * SDP to the relay's ports. */
+ * ports for the one whose SDP this is; and for that one the SDP's own c=
+ * address too, latch only (port 0: nothing is sent to an address a message
+ * names), because a phone that is not behind a NAT may send its media from
+ * another address than it signals from (RFC 4961: it sends from where it
+ * receives). Read before build_302 rewrites the SDP to the relay's ports. */
 static void set_sides(struct relay_ctx *c, struct txn_server *st, const struct relay_offer *offer,
                       struct session *s, const struct relay_sources *srcs)
 {
     uint16_t ports[SDP_MAX_MEDIA] = {0};
     struct sdp_media_info mi;
+    struct addr conn;
+    bool has_conn = false;
     size_t n = 0;
 
-    while (n < SDP_MAX_MEDIA && sdp_media_get(offer->sdp, n, &mi) == 0)
+    while (n < SDP_MAX_MEDIA && sdp_media_get(offer->sdp, n, &mi) == 0) {
         ports[n++] = mi.port;
+        if (!has_conn && mi.port && mi.conn[0] && !hold_conn(mi.conn))
+            has_conn = addr_from_host_port(&conn, mi.conn, 0) == 0;
+    }
     for (size_t k = 0; k < srcs->n; k++) {
         int err = session_set_side(s, &srcs->v[k].ip, srcs->v[k].sdp ? ports : NULL, n);
+        if (!err && srcs->v[k].sdp && has_conn)
+            err = session_set_side(s, &conn, NULL, 0);
         if (err)
             log_peer(c, st,
                      err == -ENOSPC ? "more phones named than a session keeps; extra ignored"

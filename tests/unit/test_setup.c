@@ -882,9 +882,12 @@ static void test_sources_become_the_sessions_sides(void **state)
     const struct latch_pair *rtp0 = session_stream_latch(s, 0, false);
     const struct latch_pair *rtcp0 = session_stream_latch(s, 0, true);
     const struct latch_pair *rtp1 = session_stream_latch(s, 1, false);
-    assert_int_equal(rtp0->nsides, 2);
+    /* the offerer at its SDP's ports, its SDP's own c= (latch only), the
+     * other phone (no port known yet) */
+    assert_int_equal(rtp0->nsides, 3);
     assert_side(rtp0, 0, "198.51.100.7:4000");
-    assert_side(rtp0, 1, "203.0.113.9:0"); /* its SDP is not this one */
+    assert_side(rtp0, 1, "192.168.1.10:0");
+    assert_side(rtp0, 2, "203.0.113.9:0");
     assert_side(rtcp0, 0, "198.51.100.7:4001");
     assert_side(rtp1, 0, "198.51.100.7:4002");
     /* the answerer's SDP, from the proxy that saw its answer */
@@ -892,19 +895,19 @@ static void test_sources_become_the_sessions_sides(void **state)
     invite_raw(f, &f->b, "src-1", ++f->branch, "Pinhole-Sources: 203.0.113.9;sdp\n",
                "application/sdp", sdp);
     sip_free(expect(f, &f->b, 302));
-    assert_int_equal(rtp0->nsides, 2);
-    assert_side(rtp0, 1, "203.0.113.9:6000");
-    assert_side(rtcp0, 1, "203.0.113.9:6001");
-    assert_side(rtp1, 1, "203.0.113.9:0"); /* declined there */
+    assert_int_equal(rtp0->nsides, 3); /* the same c=: one side */
+    assert_side(rtp0, 2, "203.0.113.9:6000");
+    assert_side(rtcp0, 2, "203.0.113.9:6001");
+    assert_side(rtp1, 2, "203.0.113.9:0"); /* declined there */
     assert_side(rtp0, 0, "198.51.100.7:4000");
-    /* a stream added later knows both IPs */
+    /* a stream added later knows every IP */
     const char *const avx[] = {"audio:4000", "video:4002", "audio:4004", NULL};
     invite(f, &f->a, "src-1", avx);
     sip_free(expect(f, &f->a, 302));
     const struct latch_pair *rtp2 = session_stream_latch(s, 2, false);
-    assert_int_equal(rtp2->nsides, 2);
+    assert_int_equal(rtp2->nsides, 3);
     assert_side(rtp2, 0, "198.51.100.7:0");
-    assert_side(rtp2, 1, "203.0.113.9:0");
+    assert_side(rtp2, 2, "203.0.113.9:0");
 }
 
 static void test_malformed_sources_are_400_and_make_nothing(void **state)
@@ -935,8 +938,10 @@ static void test_malformed_sources_are_400_and_make_nothing(void **state)
     invite_raw(f, &f->a, "src-ok", ++f->branch,
                "Pinhole-Sources:2001:db8::7 ;  SDP ,198.51.100.7\n", "application/sdp", sdp);
     sip_free(expect(f, &f->a, 302));
-    /* an IPv4 relay has no use for an IPv6 phone: only the IPv4 one kept */
-    assert_int_equal(session_stream_latch(session_of(f, "src-ok"), 0, false)->nsides, 1);
+    /* an IPv4 relay has no use for an IPv6 phone: the IPv4 one kept */
+    const struct latch_pair *p = session_stream_latch(session_of(f, "src-ok"), 0, false);
+    assert_side(p, 0, "198.51.100.7:0");
+    assert_int_equal(p->nsides, 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

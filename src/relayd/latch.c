@@ -79,7 +79,7 @@ static bool ep_v4(const struct latch_ep *e, uint32_t *out)
 /* Same IP address, whatever the ports. */
 static bool ep_same_host(const struct latch_ep *a, const struct latch_ep *b)
 {
-    uint32_t a4, b4;
+    uint32_t a4 = 0, b4 = 0;
     bool av4 = ep_v4(a, &a4), bv4 = ep_v4(b, &b4);
     if (av4 || bv4)
         return av4 && bv4 && a4 == b4;

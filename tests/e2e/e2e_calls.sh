@@ -12,7 +12,9 @@
 # holds no session (OPTIONS X-Relay-Sessions = 0). During call 2c an
 # outsider (x66, on network 12) sends RTP to the call's relay port and
 # RTCP port: it must get nothing back and the call's media must not
-# suffer. Finally every signal of the three calls is held against the
+# suffer. During call 2a an outsider sprays every relay port from before
+# the INVITE until the call is over (issue #15: first at a port, it used
+# to take a channel): the same must hold. Finally every signal of the three calls is held against the
 # patent in the capture of network 12 (e2e_check.py fig2a/fig2b/fig2c).
 
 # outsider_during NAME: in the background, waits for phone NAME's "answer
@@ -52,6 +54,36 @@ outsider_during() {
     BG_PIDS+=("$!")
 }
 
+# outsider_spray: in the background, from before the call starts, the
+# outsider sends RTP round robin to every port of relayd's range for ~4 s,
+# so it is first at the call's ports, whichever relayd picks.
+RELAY_PORT_MIN=40000 RELAY_PORT_MAX=40099 # lab.sh's relay range
+outsider_spray() {
+    local ports=() p
+    for ((p = RELAY_PORT_MIN; p <= RELAY_PORT_MAX; p++)); do ports+=("$Y22:$p"); done
+    (
+        ip netns exec "pinhole-$$-x66" python3 "$TOOLS" outsider "${ports[@]}" \
+            --from "$X66:40002" --count 4000 --interval 1 >"$WORK/spray.out" 2>&1
+        echo "done" >>"$WORK/spray.out"
+    ) &
+    SPRAY_PID=$!
+    BG_PIDS+=("$!")
+}
+
+spray_check() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q "^done" "$WORK/spray.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    wait "$SPRAY_PID" 2>/dev/null
+    log "sprayer: $(tr '\n' ' ' <"$WORK/spray.out" 2>/dev/null)"
+    check "the outsider sprayed all $((RELAY_PORT_MAX - RELAY_PORT_MIN + 1)) relay ports through the call set-up" \
+        grep -q "^sent=4000 " "$WORK/spray.out"
+    check "the sprayer got nothing back: no channel of the call is its" \
+        grep -q "^sent=4000 received=0$" "$WORK/spray.out"
+}
+
 outsider_check() {
     local i
     for ((i = 0; i < 100; i++)); do
@@ -77,12 +109,14 @@ one_call() {
     local fig=$1 from=$2 proxy=$3 to=$4 callee=$5 attack=${6:-}
     local uac="$fig-${from}" uas="$fig-${to}"
     log "--- figure $fig: client ${from#c} calls client $callee"
+    [ "$attack" = spray ] && outsider_spray
     uas_start "$uas" "$to" "$callee"
-    [ -n "$attack" ] && outsider_during "$uac"
+    [ "$attack" = outsider ] && outsider_during "$uac"
     uac_run "$uac" "$from" "$proxy" "$callee" "${from#c}"
     uas_wait "$uas"
     rtp_check "$uac" "$uas"
-    [ -n "$attack" ] && outsider_check
+    [ "$attack" = outsider ] && outsider_check
+    [ "$attack" = spray ] && spray_check
     relay_idle
 }
 
@@ -92,7 +126,7 @@ run_calls() {
     register c16 "$P11" 16
     register c18 "$P13" 18
     register c14 "$P13" 14
-    one_call 2a c16 "$P11" c14 14
+    one_call 2a c16 "$P11" c14 14 spray
     one_call 2b c14 "$P13" c16 16
     one_call 2c c16 "$P11" c18 18 outsider
     "$LAB" capture-stop

@@ -312,18 +312,25 @@ static int build_control(osip_message_t **out, const struct addr *self, const st
     return err;
 }
 
+/* A control request relayd refused or never answered: counted, logged
+ * with what follows from it. */
+static void control_failed(struct relay_client *rc, uint64_t *counter, const char *what,
+                           const osip_message_t *resp, const char *then)
+{
+    (*counter)++;
+    if (log_ratelimit_allow(&rc->rl))
+        log_info("relay %s: %s (%s)", what, resp ? "refused" : "no answer", then);
+}
+
 static void on_release_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                               void *arg)
 {
     struct relay_client *rc = arg;
     (void)ct;
     (void)src;
-    if (resp && sip_status(resp) < 300)
-        return; /* 1xx, or the 200 that frees the session */
-    rc->stats->release_failures++;
-    if (log_ratelimit_allow(&rc->rl))
-        log_info("relay release: %s (relayd's session_timeout will free it)",
-                 resp ? "refused" : "no answer");
+    if (!resp || sip_status(resp) >= 300) /* not a 1xx nor the 200 that frees the session */
+        control_failed(rc, &rc->stats->release_failures, "release", resp,
+                       "relayd's session_timeout will free it");
 }
 
 int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
@@ -360,11 +367,9 @@ static void on_report_answer(struct txn_client *ct, osip_message_t *resp, const 
     struct relay_client *rc = arg;
     (void)ct;
     (void)src;
-    if (resp && sip_status(resp) < 400)
-        return; /* 1xx, or the 302 (the same ports), which the layer ACKs */
-    rc->stats->report_failures++;
-    if (log_ratelimit_allow(&rc->rl))
-        log_info("relay report: %s (the answerer may latch late)", resp ? "refused" : "no answer");
+    if (!resp || sip_status(resp) >= 400) /* not a 1xx nor the 302 the layer ACKs */
+        control_failed(rc, &rc->stats->report_failures, "report", resp,
+                       "relayd refuses the answerer's media until it knows its IP");
 }
 
 int relay_report(struct relay_client *rc, const struct relay_res *res, const char *call_id,

@@ -70,13 +70,18 @@ outsider_spray() {
     BG_PIDS+=("$!")
 }
 
-spray_check() {
+# attacker_wait FILE LINE PID: up to 10 s for the attacker's LINE in FILE.
+attacker_wait() {
     local i
     for ((i = 0; i < 200; i++)); do
-        grep -q "^done" "$WORK/spray.out" 2>/dev/null && break
+        grep -q "^$2" "$1" 2>/dev/null && break
         sleep 0.05
     done
-    wait "$SPRAY_PID" 2>/dev/null
+    wait "$3" 2>/dev/null
+}
+
+spray_check() {
+    attacker_wait "$WORK/spray.out" done "$SPRAY_PID"
     log "sprayer: $(tr '\n' ' ' <"$WORK/spray.out" 2>/dev/null)"
     check "the outsider sprayed all $((RELAY_PORT_MAX - RELAY_PORT_MIN + 1)) relay ports through the call set-up" \
         grep -q "^sent=4000 " "$WORK/spray.out"
@@ -85,12 +90,7 @@ spray_check() {
 }
 
 outsider_check() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q "^target=" "$WORK/outsider.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    wait "$OUTSIDER_PID" 2>/dev/null
+    attacker_wait "$WORK/outsider.out" target= "$OUTSIDER_PID"
     log "outsider: $(tr '\n' ' ' <"$WORK/outsider.out" 2>/dev/null)"
     check "the outsider sent 60 datagrams to the call's relay ports during the call" \
         grep -q "^sent=60 " "$WORK/outsider.out"

@@ -53,7 +53,7 @@ struct mh {
     struct loop *loop;
     struct proxyd_conf cfg;
     struct addr relays[2];
-    struct addr peers[2]; /* proxies 11 and 13 trust each other (operations.md) */
+    struct addr peers[2];      /* proxies 11 and 13 trust each other (operations.md) */
     struct fake_wire wire;     /* the proxy's SIP socket */
     struct fake_wire nat_wire; /* the same socket as NAT clients' REGISTERs saw it */
     struct transport tp, nat_tp;
@@ -466,6 +466,28 @@ static inline osip_message_t *mh_fig2a_p11(struct mh *h)
 
 /* Figure 2a at proxy 11 up to the 200 (fig. 6b → 6c): a confirmed call
  * holding relay ports 30000/30002. Leaves the wire empty. */
+/* Figure 2b signals 4-9 at proxy 11: 14's INVITE from P13 for NAT client
+ * 16; redirectd and relayd answer (the relay query checked for the
+ * sources it names); returns the INVITE that went to 16 through NAT 28. */
+static inline osip_message_t *mh_fig2b_p11(struct mh *h)
+{
+    mh_nat_client(h, "16", NAT28);
+    mh_inject_fixture(h, P13, "messaging/fig5e_invite.sip");
+    mh_expect_status(h, P13, 100, "INVITE");
+    osip_message_t *q = mh_take_request(h, REDIRECT, "INVITE");
+    mh_redirect_302(h, q, "sip:16@198.51.100.28:40312");
+    osip_message_t *rq = mh_take_request(h, RELAY, "INVITE");
+    /* the caller as P13 stamped it, the callee as its REGISTER came */
+    assert_string_equal(sip_header_get(rq, "Pinhole-Sources"), "203.0.113.14;sdp, 198.51.100.28");
+    mh_relay_302(h, RELAY, rq, (const uint16_t[]){30010, 30012}, 2);
+    osip_message_t *fwd = mh_take_from(&h->nat_wire, NAT28);
+    assert_null(sip_header_get(fwd, "Pinhole-Source")); /* not for a phone */
+    fake_wire_clear(&h->wire);
+    sip_free(rq);
+    sip_free(q);
+    return fwd;
+}
+
 static inline void mh_fig2a_p11_confirmed(struct mh *h)
 {
     osip_message_t *fwd = mh_fig2a_p11(h);

@@ -53,15 +53,7 @@ static void fig6b_at_proxy_11_becomes_6c(void **state)
 static void fig6d_at_proxy_11_becomes_6e(void **state)
 {
     struct mh *h = *state;
-    mh_nat_client(h, "16", NAT28);
-    mh_inject_fixture(h, P13, "messaging/fig5e_invite.sip");
-    mh_expect_status(h, P13, 100, "INVITE");
-    osip_message_t *q = mh_take_request(h, REDIRECT, "INVITE");
-    mh_redirect_302(h, q, "sip:16@198.51.100.28:40312");
-    osip_message_t *rq = mh_take_request(h, RELAY, "INVITE");
-    mh_relay_302(h, RELAY, rq, (const uint16_t[]){30010, 30012}, 2);
-    osip_message_t *fwd = mh_take_from(&h->nat_wire, NAT28);
-    fake_wire_clear(&h->wire);
+    osip_message_t *fwd = mh_fig2b_p11(h);
 
     osip_message_t *ok = mh_answer_fixture("messaging/fig6d_ok.sip", fwd);
     mh_inject(h, NAT28, ok);
@@ -73,8 +65,6 @@ static void fig6d_at_proxy_11_becomes_6e(void **state)
     sip_free(got);
     sip_free(ok);
     sip_free(fwd);
-    sip_free(rq);
-    sip_free(q);
 }
 
 /* Figure 2b signal 12 at proxy 13: no resource here, no NATed sender. */

@@ -76,6 +76,18 @@ typedef void (*txn_intake_refuse_cb)(void *arg, const char *method_name, size_t 
 typedef void (*txn_intake_dispatch_cb)(void *arg, struct txn_server *st, osip_message_t *req,
                                        size_t method, const struct addr *src);
 
+/* How many refusals txn_intake_forbid answers per second, all sources
+ * together: beyond, a refused request is only counted. A flood with forged
+ * sources then cannot aim our 403s at a victim at the flood's rate, and
+ * costs us a first line per datagram; a misconfigured proxy still sees its
+ * 403s (and the log line) at once. */
+#define TXN_FORBID_PER_S 200
+
+struct txn_forbid_budget {
+    int64_t second; /* CLOCK_MONOTONIC second of `answered` */
+    unsigned answered;
+};
+
 struct txn_intake {
     struct txn_layer *tl;
     /* Every answer; its transport is also the one requests come in on. */
@@ -85,18 +97,19 @@ struct txn_intake {
     const char *const *methods;
     size_t n_methods;
     struct txn_intake_counters counters;
-    struct log_ratelimit *log_rl; /* for lines a peer can trigger at will */
-    txn_intake_trust_cb trusted;  /* NULL: every source is trusted */
-    txn_intake_refuse_cb refuse;  /* needed only with `trusted` */
+    struct log_ratelimit *log_rl;            /* for lines a peer can trigger at will */
+    txn_intake_trust_cb trusted;             /* NULL: every source is trusted */
+    txn_intake_refuse_cb refuse;             /* needed only with `trusted` */
+    struct txn_forbid_budget *forbid_budget; /* txn_intake_forbid's bound; NULL: none */
     txn_intake_dispatch_cb dispatch;
     void *arg; /* passed to the three callbacks */
 };
 
 /* The refusal redirectd and relayd give a source outside `proxies`, for
  * their refuse callbacks: an ACK is dropped; anything else is counted in
- * *forbidden, logged (rate limited) and answered with a stateless 403
- * written from buf (txn_reply_raw: no parse, no transaction, so a forged
- * source cannot make us retransmit at a victim). */
+ * *forbidden, logged (rate limited) and, within TXN_FORBID_PER_S, answered
+ * with a stateless 403 written from buf (txn_reply_raw: no parse, no
+ * transaction, so a forged source cannot make us retransmit at a victim). */
 void txn_intake_forbid(const struct txn_intake *in, const char *method_name, const struct addr *src,
                        const char *buf, size_t len, uint64_t *forbidden);
 

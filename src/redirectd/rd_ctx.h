@@ -14,6 +14,7 @@
 #include "client_table.h"
 #include "pinhole/log.h"
 #include "pinhole/loop.h"
+#include "pinhole/txn_intake.h"
 #include "pinhole/txn_reply.h"
 #include "redirectd_conf.h"
 
@@ -49,8 +50,9 @@ struct rd_ctx {
     struct client_table *clients;
     const struct transport *tp;
     struct redirectd_stats stats;
-    struct txn_reply reply;      /* every response: counted in stats */
-    struct log_ratelimit log_rl; /* for lines a peer can trigger at will */
+    struct txn_reply reply;                 /* every response: counted in stats */
+    struct log_ratelimit log_rl;            /* for lines a peer can trigger at will */
+    struct txn_forbid_budget forbid_budget; /* 403s to outsiders per second */
 };
 
 #endif

@@ -45,6 +45,7 @@ static void intake_init(struct redirector *r)
         .n_methods = RD_OTHER,
         .counters = TXN_INTAKE_COUNTERS(&r->ctx.stats),
         .log_rl = &r->ctx.log_rl,
+        .forbid_budget = &r->ctx.forbid_budget,
         .trusted = trusted,
         .refuse = refuse,
         .dispatch = dispatch,

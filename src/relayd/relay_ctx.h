@@ -14,6 +14,7 @@
 
 #include "pinhole/log.h"
 #include "pinhole/loop.h"
+#include "pinhole/txn_intake.h"
 #include "pinhole/txn_reply.h"
 #include "relayd_conf.h"
 #include "session_table.h"
@@ -58,8 +59,9 @@ struct relay_ctx {
     struct session_table *sessions;
     const struct transport *tp;
     struct relay_control_stats stats;
-    struct txn_reply reply;      /* every response: counted in stats */
-    struct log_ratelimit log_rl; /* for lines a peer can trigger at will */
+    struct txn_reply reply;                 /* every response: counted in stats */
+    struct log_ratelimit log_rl;            /* for lines a peer can trigger at will */
+    struct txn_forbid_budget forbid_budget; /* 403s to outsiders per second */
 };
 
 #endif

@@ -45,6 +45,7 @@ static void intake_init(struct relayd *d)
         .n_methods = RELAY_M_OTHER,
         .counters = TXN_INTAKE_COUNTERS(&d->ctx.stats),
         .log_rl = &d->ctx.log_rl,
+        .forbid_budget = &d->ctx.forbid_budget,
         .trusted = trusted,
         .refuse = refuse_untrusted,
         .dispatch = dispatch,

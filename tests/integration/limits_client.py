@@ -11,7 +11,8 @@ never answered and bad anything else.
   limits_client.py steady PORT SRC_IP RATE SECONDS
         RATE requests per second for SECONDS from one port, as a trunk
         would send them; a request unanswered after 0.5 s is sent again
-        (up to 3 times, as a SIP client retransmits over UDP).
+        (up to 3 times, as a SIP client retransmits over UDP); also prints
+        retx=N, the retransmissions needed (requests dropped unanswered).
   limits_client.py window PORT SRC_IP NPORTS COUNT WINDOW
         COUNT requests over NPORTS ports with at most WINDOW unanswered
         at once (so the kernel's socket buffers never overflow): what a
@@ -58,12 +59,13 @@ class Tally:
         self.answered.setdefault(i, code)
         return i
 
-    def report(self, count, secs):
+    def report(self, count, secs, retx=None):
         codes = list(self.answered.values())
         ok, busy = codes.count(200), codes.count(503)
         bad = self.bad + len(codes) - ok - busy
-        print("ok=%d busy=%d none=%d bad=%d secs=%.2f"
-              % (ok, busy, count - len(codes), bad, secs))
+        print("ok=%d busy=%d none=%d bad=%d secs=%.2f%s"
+              % (ok, busy, count - len(codes), bad, secs,
+                 "" if retx is None else " retx=%d" % retx))
 
 
 def sockets(src, n):
@@ -118,7 +120,7 @@ def steady(port, src, rate, seconds):
     count = int(rate * seconds)
     sent = {}  # index -> (last send time, sends)
     t0 = time.monotonic()
-    i = 0
+    i = retx = 0
     while i < count or (sent and time.monotonic() - t0 < seconds + 3):
         now = time.monotonic()
         while i < count and t0 + i / rate <= now:
@@ -132,11 +134,12 @@ def steady(port, src, rate, seconds):
                 else:
                     s.sendto(options(port, src, me, "st", k), (HOST, port))
                     sent[k] = (now, n + 1)
+                    retx += 1
         for k in drain([s], tally, 0.002):
             sent.pop(k, None)
     secs = time.monotonic() - t0
     settle([s], tally, 0.5)
-    tally.report(count, secs)
+    tally.report(count, secs, retx)
 
 
 def window(port, src, nports, count, win):

@@ -552,6 +552,28 @@ static void test_outsider_gets_403_and_changes_nothing(void **state)
     fake_wire_clear(&f->wire);
 }
 
+/* A flood of outsiders (forged sources, say) gets at most
+ * TXN_FORBID_PER_S 403s a second: the rest are counted, never answered, so
+ * relayd cannot be made to aim 403s at a victim at the flood's rate. */
+static void test_403s_to_outsiders_are_bounded(void **state)
+{
+    struct fx *f = *state;
+    size_t answered = 0;
+    for (int i = 0; i < 3 * TXN_FORBID_PER_S; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "flood-%d", i);
+        request(f, &f->outsider, "OPTIONS", id, "");
+        answered += f->wire.n;
+        fake_wire_clear(&f->wire);
+    }
+    /* the loop may straddle a second: at most two budgets */
+    assert_true(answered >= TXN_FORBID_PER_S && answered <= 2 * TXN_FORBID_PER_S);
+    assert_int_equal(metrics(f).control.forbidden, 3 * TXN_FORBID_PER_S);
+    /* the proxy is served meanwhile */
+    request(f, &f->a, "OPTIONS", "probe", "");
+    expect_status(f, &f->a, 200);
+}
+
 /* ---- exhaustion ---- */
 
 static void test_exhaustion_is_503_and_frees_the_half_made_session(void **state)
@@ -959,6 +981,7 @@ int main(void)
         T(test_bye_frees_the_session_and_its_ports),
         T(test_bye_for_an_unknown_call_id_is_481),
         T(test_outsider_gets_403_and_changes_nothing),
+        T(test_403s_to_outsiders_are_bounded),
         T_SMALL(test_exhaustion_is_503_and_frees_the_half_made_session),
         T(test_retransmitted_invite_is_absorbed),
         T(test_options_reports_sessions_and_free_pairs),

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 static size_t method_named(const struct txn_intake *in, const char *name)
 {
@@ -27,12 +28,27 @@ void txn_intake_log_peer(const struct txn_intake *in, const struct addr *src, co
     }
 }
 
+static bool forbid_budget_take(struct txn_forbid_budget *b)
+{
+    struct timespec now;
+    if (!b)
+        return true;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    if ((int64_t)now.tv_sec != b->second) {
+        b->second = (int64_t)now.tv_sec;
+        b->answered = 0;
+    }
+    return b->answered++ < TXN_FORBID_PER_S;
+}
+
 void txn_intake_forbid(const struct txn_intake *in, const char *method_name, const struct addr *src,
                        const char *buf, size_t len, uint64_t *forbidden)
 {
     if (strcmp(method_name, "ACK") == 0)
         return; /* never answered */
     (*forbidden)++;
+    if (!forbid_budget_take(in->forbid_budget))
+        return;
     txn_intake_log_peer(in, src, method_name, "not in proxies, answered 403");
     (void)txn_reply_raw(in->reply, buf, len, 403, src);
 }

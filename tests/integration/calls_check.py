@@ -442,6 +442,42 @@ class Checker:
         self.find(label + " relay 302 ACKed", proxy, "y", "ACK")
         return port
 
+    def relay_report(self, label, proxy, answer, media):
+        """Issue #15: once the callee answered (`answer`, the 2xx as it
+        reached proxy), the proxy holding the resource tells relayd who
+        answered: an INVITE for the same Call-ID with the answer's own SDP
+        and Pinhole-Sources naming the answerer ;sdp; 302, ACKed."""
+        rep = self.find(label + " report of the answerer to relayd (Pinhole-Sources)", proxy, "y",
+                        "INVITE", nth=1)
+        if rep is None:
+            return
+        if answer is not None:
+            self.truth(label + " report: after the answer reached the proxy", rep.t >= answer.t)
+        self.expect(label + " report: Pinhole-Sources names the answerer with its SDP",
+                    rep.get("pinhole-sources"), LO + ";sdp")
+        self.expect(label + " report: the answer's own SDP (c=)", rep.sdp()[0][:1], [media])
+        self.find(label + " report answered 302", "y", proxy, "302 INVITE", nth=1)
+        self.find(label + " report's 302 ACKed", proxy, "y", "ACK", nth=1)
+
+    def stamps(self, label):
+        """Issue #15: the phone's IP (Pinhole-Source) travels between the
+        proxies only; every relay INVITE names a phone (Pinhole-Sources)."""
+        phones = {"ph14", "ph16", "ph18"}
+        mine = [m for m in self.sips if m.call_id() == self.call]
+        leaked = [m.first for m in mine if m.dst in phones and
+                  (m.get("pinhole-source") or m.get("pinhole-sources"))]
+        self.truth(label + ": no phone sees Pinhole-Source(s)", not leaked, repr(leaked[:3]))
+        between = [m for m in mine if {m.src, m.dst} == {"p11", "p13"} and
+                   (m.method == "INVITE" or (not m.is_request and 100 < m.status < 300 and
+                                             m.cseq_method == "INVITE"))]
+        self.truth(label + ": every INVITE and 18x/2xx between the proxies carries the phone's IP",
+                   between and all(m.get("pinhole-source") == LO for m in between),
+                   repr([(m.first, m.get("pinhole-source")) for m in between][:4]))
+        to_y = [m for m in mine if m.dst == "y" and m.method == "INVITE"]
+        self.truth(label + ": every relay INVITE names the phone whose SDP it carries",
+                   to_y and all((LO + ";sdp") in m.get("pinhole-sources") for m in to_y),
+                   repr([m.get("pinhole-sources") for m in to_y]))
+
     def relay_release(self, label, proxy):
         """Decision 9: the proxy that allocated sends BYE with the Call-ID."""
         bye = self.find(label + " relay released (BYE)", proxy, "y", "BYE")
@@ -552,6 +588,8 @@ def fig2a(c, callee="14", callee_ph="ph14", callee_nat=False, rtp_callee="rtp14"
     c.rr("12", s12, [n.hp("p13"), n.hp("p11")])
     c.contact("12", s12, callee, n.hp(callee_ph))
     c.same("12: SDP = the relay resource (steps 222-224)", c.sdp("12", s12, LO, "relay"), relay)
+    c.relay_report("11", "p11", s11, callee_media)
+    c.stamps("issue #15")
     dialog_end(c, "ph16", "p11", "p13", callee_ph, ("nat", n.port["ph16"]), callee, n.hp(callee_ph))
     c.relay_release("end", "p11")
     c.none("P13 releases nothing (it allocated nothing)", "p13", "y")
@@ -637,6 +675,8 @@ def flow_fig2b(c):
     c.rr("12", s12, [n.hp("p11"), n.hp("p13")])
     c.contact("12", s12, "16", n.hp("ph16"))
     c.same("12: SDP = the relay resource", c.sdp("12", s12, LO, "relay"), relay)
+    c.relay_report("10", "p11", s10, NAT_HOST)
+    c.stamps("issue #15")
     dialog_end(c, "ph14", "p13", "p11", "ph16", ("pub", n.port["ph14"]), "16", n.hp("ph16"))
     c.relay_release("end", "p11")
     c.none("P13 releases nothing", "p13", "y")

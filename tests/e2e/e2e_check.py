@@ -475,6 +475,30 @@ class Checker:
         self.find("%s redirect 302 ACKed" % label, hp(proxy), hp("R20"), "ACK")
         return resp
 
+    def latch_sources(self, query_want, stamps, answer, report_want, report_media):
+        """Issue #15 with real addresses: P11's relay query names the phones'
+        public IPs (Pinhole-Sources), the INVITE and 200 between the proxies
+        carry the phone's IP (Pinhole-Source), P11 reports the answerer to
+        relayd after its 200 with the answer's own SDP, and no phone ever
+        sees either header."""
+        q = self.msgs(hp("P11"), hp("Y22"), "INVITE")
+        self.expect("issue #15: the relay query names the phones (Pinhole-Sources)",
+                    q[0].get("pinhole-sources") if q else None, query_want)
+        for label, m, want in stamps:
+            self.expect("issue #15: %s carries the phone's IP (Pinhole-Source)" % label,
+                        m.get("pinhole-source") if m else None, want)
+        later = [m for m in q[1:] if answer is not None and m.t >= answer.t]
+        if self.truth("issue #15: P11 reports the answerer to relayd after its 200", later,
+                      "no second relay INVITE"):
+            self.expect("issue #15: the report names the answerer ;sdp",
+                        later[0].get("pinhole-sources"), report_want)
+            self.expect("issue #15: the report carries the answer's own SDP (c=)",
+                        later[0].sdp()[0][:1], [report_media])
+        phones = {self.sip_hp(x) for x in CLIENTS} - {None}
+        leaked = [m.first for m in self.sips if m.call_id() == self.call and m.dst in phones and
+                  (m.get("pinhole-source") or m.get("pinhole-sources"))]
+        self.truth("issue #15: no phone sees Pinhole-Source(s)", not leaked, repr(leaked[:3]))
+
     def relay_release(self, proxy):
         self.find("end: relay released by %s (BYE, decision 9)" % proxy, hp(proxy), hp("Y22"), "BYE")
         self.find("end: relayd answers the release", hp("Y22"), hp(proxy), "200 BYE")
@@ -630,6 +654,9 @@ def fig_a_or_c(c, callee):
     c.contact("12", s12, callee, cal)
     c.same("12: SDP = the relay resource (steps 222-224)", c.sdp("12", s12, IP["Y22"], "relay"),
            relay)
+    callee_ip = IP[CLIENTS[callee][0]]
+    c.latch_sources(IP["NAT28"] + ";sdp", (("6", s6, IP["NAT28"]), ("11", s11, callee_ip)), s11,
+                    callee_ip + ";sdp", media_addr)
     c.dialog_end(c16, "P11", "P13", cal, v16, callee)
     c.relay_release("P11")
     c.none("P13 releases nothing (it allocated nothing)", hp("P13"), hp("Y22"))
@@ -692,6 +719,9 @@ def check_fig2b(c):
     c.rr("12", s12, [hp("P11"), hp("P13")])
     c.contact("12", s12, "16", c16)
     c.same("12: SDP = the relay resource", c.sdp("12", s12, IP["Y22"], "relay"), relay)
+    c.latch_sources("%s;sdp, %s" % (IP["C14"], IP["NAT28"]),
+                    (("4", s4, IP["C14"]), ("11", s11, IP["NAT28"])), s10, IP["NAT28"] + ";sdp",
+                    PRIV)
     c.dialog_end(c14, "P13", "P11", c16, v14, "16")
     c.relay_release("P11")
     c.none("P13 releases nothing", hp("P13"), hp("Y22"))

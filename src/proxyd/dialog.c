@@ -30,13 +30,6 @@ struct dlg_req {
     char call_id[CALL_ID_MAX + 1];
 };
 
-/* Where a routed request goes (route_copy). */
-struct hop {
-    struct addr to;
-    struct transport tp;
-    bool nat_client;
-};
-
 /* ---- contexts ---- */
 
 static void on_server_end(struct txn_server *st, void *arg)
@@ -69,7 +62,7 @@ void dialog_free_all(struct messaging *m)
 }
 
 static struct dlg_req *dreq_new(struct messaging *m, struct txn_server *st, const char *call_id,
-                                const struct proxy_rx *rx, const struct hop *h)
+                                const struct proxy_rx *rx, const struct dialog_hop *h)
 {
     struct dlg_req *d = calloc(1, sizeof *d);
     if (!d)
@@ -116,7 +109,7 @@ static int dialog_admit(const struct messaging *m, const osip_message_t *req,
 /* The next hop: the top Route left after ours, else the Request-URI (the
  * peer's Contact, already its NAT address by step 144 or decision 7). */
 static int next_hop(struct messaging *m, const osip_message_t *copy, const struct proxy_rx *rx,
-                    struct hop *h)
+                    struct dialog_hop *h)
 {
     struct nat_binding b;
     const char *user = sip_request_uri_user(copy);
@@ -153,7 +146,7 @@ static void refuse_log(struct messaging *m, const osip_message_t *req, const str
 /* Our copy of an in-dialog request, routed. Returns 0 or the status to
  * answer (400, 403, 404, 481, 482, 483, 500). */
 static int route_copy(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
-                      const char *call_id, osip_message_t **out, struct hop *h)
+                      const char *call_id, osip_message_t **out, struct dialog_hop *h)
 {
     *out = NULL;
     int refused = dialog_admit(m, req, rx, call_id);
@@ -246,6 +239,18 @@ static void send_request(struct dlg_req *d, osip_message_t *fwd)
     }
 }
 
+void dialog_forward(struct messaging *m, struct txn_server *st, osip_message_t *fwd,
+                    const struct proxy_rx *rx, const char *call_id, const struct dialog_hop *h)
+{
+    struct dlg_req *d = dreq_new(m, st, call_id, rx, h);
+    if (!d) {
+        sip_free(fwd);
+        (void)txn_server_respond_status(st, 500);
+        return;
+    }
+    send_request(d, fwd);
+}
+
 /* relayd answered a re-INVITE's re-query (same Call-ID: same ports). */
 static void on_requery(void *arg, const struct relay_res *got)
 {
@@ -288,7 +293,7 @@ void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_me
 {
     char call_id[CALL_ID_MAX + 1] = "";
     osip_message_t *fwd = NULL;
-    struct hop h;
+    struct dialog_hop h;
 
     m->stats.dialog_requests++;
     if (sip_method_is(req, "INVITE"))
@@ -362,7 +367,7 @@ static void ack_branch(const osip_message_t *ack, const char *call_id, char *buf
 }
 
 static int send_ack(struct messaging *m, osip_message_t *fwd, const osip_message_t *ack,
-                    const char *call_id, const struct hop *h)
+                    const char *call_id, const struct dialog_hop *h)
 {
     char branch[SIP_BRANCH_LEN], *buf = NULL;
     size_t len;
@@ -380,7 +385,7 @@ void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct 
 {
     char call_id[CALL_ID_MAX + 1] = "";
     osip_message_t *fwd = NULL;
-    struct hop h;
+    struct dialog_hop h;
 
     if (!sip_to_tag(ack))
         return; /* not for a dialog: the ACK of a transaction that is gone */

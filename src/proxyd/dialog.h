@@ -32,12 +32,25 @@
 
 struct dlg_req;
 
+/* Where a routed request goes. */
+struct dialog_hop {
+    struct addr to;
+    struct transport tp; /* the socket it leaves on (decision 10) */
+    bool nat_client;     /* `to` is one of our NAT clients */
+};
+
 void dialog_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
                        const struct proxy_rx *rx);
 void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct proxy_rx *rx);
 /* A CANCEL matched the re-INVITE of d (cancel.c): CANCEL downstream, or
  * 487 when it is still waiting for relayd. */
 void dialog_cancel(struct dlg_req *d);
+/* Forwards fwd (taken: our copy, routed, its Request-URI set; our Via
+ * is pushed here) to h in a client transaction tied to st, as the
+ * "others" above: responses go back through st (fig. 4d), silence gives
+ * 408, a refused send 503. For outside.c's out-of-dialog requests. */
+void dialog_forward(struct messaging *m, struct txn_server *st, osip_message_t *fwd,
+                    const struct proxy_rx *rx, const char *call_id, const struct dialog_hop *h);
 /* Frees every context without sending anything (messaging_free). */
 void dialog_free_all(struct messaging *m);
 

@@ -20,6 +20,7 @@
 #include "msg_ctx.h"
 #include "nat_detect.h"
 #include "nat_table.h"
+#include "outside.h"
 #include "relay_client.h"
 #include "responses.h"
 
@@ -32,6 +33,7 @@ int messaging_new(struct messaging **out, struct proxy_env *env)
         return -ENOMEM;
     m->env = env;
     dlist_init(&m->dreqs);
+    dlist_init(&m->oreqs);
     relay_client_init(&m->relays, env, &m->stats.relay);
     redirect_client_init(&m->redirect, env, &m->stats.redirect);
     m->rl.interval_s = 10;
@@ -51,6 +53,7 @@ void messaging_free(struct messaging *m)
     if (!m)
         return;
     dialog_free_all(m);
+    outside_free_all(m);
     calls_free(m->calls);
     free(m);
 }
@@ -305,7 +308,7 @@ void messaging_on_request(struct messaging *m, struct txn_server *st, const osip
     else if (sip_method_is(req, "INVITE"))
         invite_on_request(m, st, req, rx);
     else
-        (void)txn_server_respond_status(st, 481); /* a dialog request without a dialog */
+        outside_on_request(m, st, req, rx); /* MESSAGE, SUBSCRIBE, OPTIONS to a user... */
 }
 
 void messaging_on_ack(struct messaging *m, const osip_message_t *ack, const struct proxy_rx *rx)

@@ -41,8 +41,10 @@ void messaging_free(struct messaging *m);
 /* True for the requests this module answers: INVITE, CANCEL, and any
  * request inside a dialog (a To tag), REGISTER excepted. */
 bool messaging_handles(const osip_message_t *req);
-/* A new server transaction for such a request (retransmissions never get
- * here). Always answers st, at once or when downstream answers. */
+/* A new server transaction for such a request, or for any other request
+ * but a REGISTER (outside.h: MESSAGE, SUBSCRIBE, OPTIONS to a user...);
+ * retransmissions never get here. Always answers st, at once or when
+ * downstream answers. */
 void messaging_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
                           const struct proxy_rx *rx);
 /* An ACK that matched no server transaction: the ACK for a 2xx, end to

@@ -22,6 +22,9 @@ struct messaging_stats {
     uint64_t cancels;                /* CANCELs that matched an INVITE */
     uint64_t dialog_requests;        /* in-dialog requests routed (ACK included) */
     uint64_t dialog_refused;         /* in-dialog requests of no dialog we route (403/481) */
+    uint64_t outside_requests;       /* out-of-dialog requests other than INVITE (outside.c) */
+    uint64_t outside_forwarded;      /* of those, forwarded to where redirectd said */
+    uint64_t outside_refused;        /* of those, answered by us: 404, 416, 482, 483, 503... */
     uint64_t responses_forwarded[6]; /* by class: [0] = 1xx ... [5] = 6xx */
     uint64_t stray_forwarded;        /* 2xx retransmissions forwarded statelessly */
     uint64_t stray_dropped;          /* stray responses not ours or not forwardable */

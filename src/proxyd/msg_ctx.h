@@ -29,13 +29,14 @@ struct calls;
  * (txn_server_user): the call for an initial INVITE, the in-dialog request
  * for a re-INVITE. Both structs start with this tag so that CANCEL can tell
  * them apart. */
-enum msg_leg { MSG_LEG_CALL = 1, MSG_LEG_DIALOG = 2 };
+enum msg_leg { MSG_LEG_CALL = 1, MSG_LEG_DIALOG = 2, MSG_LEG_OUTSIDE = 3 };
 
 struct messaging {
     struct proxy_env *env;
     struct calls *calls;
     struct dlist dreqs; /* live in-dialog requests (dialog.c's struct dlg_req) */
     size_t ndreqs;
+    struct dlist oreqs;              /* out-of-dialog non-INVITEs asking redirectd (outside.c) */
     struct relay_client relays;      /* fig. 4b, counting into stats.relay */
     struct redirect_client redirect; /* fig. 4c, counting into stats.redirect */
     struct messaging_stats stats;

@@ -14,9 +14,12 @@
 #include "pinhole/log.h"
 #include "registration.h"
 
-/* What proxyd handles: REGISTER (registration), INVITE, CANCEL and every
- * in-dialog method (messaging), OPTIONS to itself. */
-#define PROXY_ALLOW "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, UPDATE, INFO, PRACK"
+/* What proxyd handles: REGISTER (registration), OPTIONS to itself, and
+ * routes: INVITE, CANCEL, every in-dialog method (messaging), every other
+ * out-of-dialog one (outside.h); these are what phones send. */
+#define PROXY_ALLOW                                                                                \
+    "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, UPDATE, INFO, PRACK, MESSAGE, SUBSCRIBE, "       \
+    "NOTIFY, PUBLISH, REFER"
 /* PINHOLE_T1_MS bounds: a shorter T1 makes every timer proportionally
  * shorter (tests); a longer one than RFC 3261's is never wanted. */
 #define T1_MIN_MS 1
@@ -278,27 +281,19 @@ static void on_register(struct proxy *p, struct txn_server *st, const osip_messa
     registration_on_request(p->reg, st, req, rx);
 }
 
-static void not_implemented(struct proxy *p, struct txn_server *st, const osip_message_t *req,
-                            const struct proxy_rx *rx)
-{
-    (void)req;
-    (void)rx;
-    p->env.stats.not_implemented++;
-    txn_server_respond_with(st, 501, (const char *const[]){"Allow", PROXY_ALLOW, NULL});
-}
-
 static void on_options(struct proxy *p, struct txn_server *st, const osip_message_t *req,
                        const struct proxy_rx *rx)
 {
     if (!proxy_env_addressed_to_us(&p->env, req, rx->tp)) {
-        not_implemented(p, st, req, rx); /* out of dialog to a user: not routed */
+        messaging_on_request(p->msg, st, req, rx); /* to a user: routed (outside.h) */
         return;
     }
     txn_server_respond_with(st, 200, (const char *const[]){"Allow", PROXY_ALLOW, NULL});
 }
 
 /* Out-of-dialog requests proxyd answers itself; INVITE, CANCEL and the
- * in-dialog requests go to the messaging module first (dispatch). */
+ * in-dialog requests go to the messaging module first, and every other
+ * method after (dispatch): RFC 3261 §16 routes what it does not know. */
 static const struct {
     const char *method;
     request_fn fn;
@@ -329,7 +324,7 @@ static void dispatch(void *arg, struct txn_server *st, const osip_message_t *req
             return;
         }
     }
-    not_implemented(p, st, req, rx);
+    messaging_on_request(p->msg, st, req, rx); /* MESSAGE, SUBSCRIBE, PUBLISH, REFER... */
 }
 
 /* The ACK for a 2xx, end to end. */

@@ -178,6 +178,15 @@ static void register_invites(struct proxy_metrics *m)
     add(m, "pinhole_proxyd_dialog_refused_total", METRIC_COUNTER,
         "In-dialog requests refused: no dialog this proxy record-routed or holds (403/481)", NULL,
         &s->dialog_refused);
+    add(m, "pinhole_proxyd_outside_requests_total", METRIC_COUNTER,
+        "Out-of-dialog requests other than INVITE and REGISTER (MESSAGE, SUBSCRIBE, OPTIONS to a "
+        "user...)",
+        NULL, &s->outside_requests);
+    add(m, "pinhole_proxyd_outside_forwarded_total", METRIC_COUNTER,
+        "Of those, forwarded to where redirectd said", NULL, &s->outside_forwarded);
+    add(m, "pinhole_proxyd_outside_refused_total", METRIC_COUNTER,
+        "Of those, answered by proxyd: unknown user (404), not routable (416, 482, 483), 503", NULL,
+        &s->outside_refused);
 }
 
 static void register_upstream(struct proxy_metrics *m)

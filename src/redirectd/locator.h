@@ -15,7 +15,8 @@
 #include "pinhole/txn.h"
 #include "rd_ctx.h"
 
-/* Handles the INVITE of server transaction st (answered before return);
+/* Handles the request of server transaction st: an INVITE, or any other
+ * method a proxy asks where to route (answered before return);
  * `src` is the asking proxy. Returns 0, or -errno when no answer could be
  * sent. */
 int locator_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,

@@ -128,10 +128,15 @@ static int answer_cancel(struct rd_ctx *c, struct txn_server *st)
     return txn_reply_status(&c->reply, st, 481, NULL);
 }
 
-static int answer_not_allowed(struct rd_ctx *c, struct txn_server *st)
+/* An OPTIONS for a user (sip:alice@redirect) from a proxy is a location
+ * query like any other request (a phone's OPTIONS to a user, routed by
+ * proxyd); one for redirectd itself, or from anyone else, is the health
+ * check. */
+static bool options_for_a_user(const struct rd_ctx *c, const osip_message_t *m,
+                               const struct addr *src)
 {
-    static const char *const hdrs[] = {"Allow", REDIRECTOR_ALLOW, NULL};
-    return txn_reply_status(&c->reply, st, 405, hdrs);
+    const char *user = sip_request_uri_user(m);
+    return user && *user && addr_list_match(&c->conf->proxies, src);
 }
 
 /* design.md decision 11: only listed proxies may REGISTER or INVITE;
@@ -172,24 +177,26 @@ static void dispatch(void *arg, struct txn_server *st, osip_message_t *m, size_t
     struct redirector *r = arg;
     struct rd_ctx *c = &r->ctx;
     enum rd_method method = (enum rd_method)method_index;
-    (void)src; /* trusted: the intake asked trusted() */
+    /* trusted: the intake asked trusted() */
     if (answer_checks(c, st, m) != 1)
         return;
     switch (method) {
     case RD_REGISTER:
         registrar_handle(c, st, m, src);
         break;
-    case RD_INVITE:
-        locator_handle(c, st, m, src);
-        break;
     case RD_OPTIONS:
-        answer_options(c, st);
+        if (options_for_a_user(c, m, src))
+            locator_handle(c, st, m, src);
+        else
+            answer_options(c, st);
         break;
     case RD_CANCEL:
         answer_cancel(c, st);
         break;
     default:
-        answer_not_allowed(c, st);
+        /* INVITE and every other method (MESSAGE, SUBSCRIBE, PUBLISH, REFER,
+         * ones we do not know): where the user is, RFC 3261 8.3 */
+        locator_handle(c, st, m, src);
         break;
     }
 }

@@ -30,7 +30,9 @@
 #include "rd_ctx.h"
 #include "redirectd_conf.h"
 
-#define REDIRECTOR_ALLOW "INVITE, ACK, CANCEL, REGISTER, OPTIONS"
+#define REDIRECTOR_ALLOW                                                                           \
+    "INVITE, ACK, CANCEL, REGISTER, OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER, INFO, "   \
+    "UPDATE"
 /* The one option tag redirectd understands (Require: path on a REGISTER,
  * RFC 3327); also the value of Supported in the OPTIONS answer. */
 #define REDIRECTOR_SUPPORTED "path"

@@ -29,7 +29,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void options_to_us_200_and_other_methods_501(void **state)
+static void options_to_us_200_and_other_methods_routed(void **state)
 {
     struct ctx *c = *state;
     static const char options[] = "OPTIONS sip:203.0.113.11:5060 SIP/2.0\r\n"
@@ -44,8 +44,9 @@ static void options_to_us_200_and_other_methods_501(void **state)
     assert_non_null(strstr(sip_header_get(answer, "Allow"), "REGISTER"));
     sip_free(answer);
 
-    /* INVITE is the messaging module's (issue #6); an out-of-dialog MESSAGE
-     * is nobody's */
+    /* INVITE is the messaging module's (issue #6), and so is every other
+     * method since issue #16: an out-of-dialog MESSAGE asks redirectd
+     * where the user is, as an INVITE does */
     static const char invite[] = "MESSAGE sip:14@203.0.113.11 SIP/2.0\r\n"
                                  "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKi1\r\n"
                                  "From: <sip:16@203.0.113.11>;tag=i\r\n"
@@ -54,10 +55,11 @@ static void options_to_us_200_and_other_methods_501(void **state)
                                  "Contact: <sip:16@192.168.1.10>\r\n"
                                  "Content-Length: 0\r\n\r\n";
     inject_text(c, NAT28, invite, strlen(invite));
-    answer = only_packet_to(c, NAT28);
-    assert_int_equal(sip_status(answer), 501);
-    sip_free(answer);
-    assert_int_equal(proxy_stats(c->p)->not_implemented, 1);
+    osip_message_t *query = only_packet_to(c, REDIRECT);
+    assert_true(sip_method_is(query, "MESSAGE"));
+    assert_string_equal(sip_request_uri_user(query), "14");
+    sip_free(query);
+    assert_int_equal(proxy_stats(c->p)->not_implemented, 0);
 }
 
 static void a_draining_proxy_refuses_new_registrations(void **state)
@@ -100,7 +102,7 @@ int main(void)
     assert_int_equal(sip_init(), 0);
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(options_to_us_200_and_other_methods_501),
+        T(options_to_us_200_and_other_methods_routed),
         T(a_draining_proxy_refuses_new_registrations),
         T(drain_waits_for_pending_registrations),
         T(survives_the_rfc4475_torture_messages),

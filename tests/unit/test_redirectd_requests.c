@@ -36,22 +36,39 @@ static void test_options_answers_200_from_anyone(void **state)
     assert_int_equal(redirector_stats(f->r)->requests[RD_OPTIONS], 2);
 }
 
-static void test_other_methods_get_405_with_allow(void **state)
+/* Every method a proxy routes asks where the user is (RFC 3261 8.3):
+ * MESSAGE, SUBSCRIBE, PUBLISH, an unknown one, an OPTIONS for a user get
+ * the same 302 as an INVITE, or 404; an unknown method from an unlisted
+ * source is still refused before the parse. */
+static void test_every_method_is_a_location_query(void **state)
 {
     struct rd_fixture *f = *state;
+    static const char *const methods[] = {"MESSAGE", "SUBSCRIBE", "PUBLISH",
+                                          "REFER",   "BREW",      "OPTIONS"};
+    rd_register(f, &f->a, "16", "sip:16@198.51.100.7:5060", "reg-16@a", 1, "");
+    rd_expect_status(f, &f->a, 200);
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        rd_sendf(f, &f->a,
+                 "%s sip:16@127.0.0.1:5070 SIP/2.0\n"
+                 "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKm%zu\n"
+                 "From: <sip:12@example.net>;tag=s\n"
+                 "To: <sip:16@example.net>\n"
+                 "Call-ID: m%zu@a\n"
+                 "CSeq: 1 %s\n"
+                 "Event: presence\n"
+                 "Content-Length: 0\n\n",
+                 methods[i], i, i, methods[i]);
+        osip_message_t *r = rd_expect(f, &f->a, 302);
+        rd_assert_contact(r, "sip:16@198.51.100.7:5060");
+        sip_free(r);
+    }
+    /* an unknown user: 404, as for an INVITE */
     rd_sendf(f, &f->a,
-             "SUBSCRIBE sip:16@127.0.0.1:5070 SIP/2.0\n"
-             "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKsub\n"
-             "From: <sip:12@example.net>;tag=s\n"
-             "To: <sip:16@example.net>\n"
-             "Call-ID: sub@a\n"
-             "CSeq: 1 SUBSCRIBE\n"
-             "Event: presence\n"
-             "Content-Length: 0\n\n");
-    assert_int_equal(f->wire.n, 1);
-    assert_non_null(strstr(f->wire.pkt[0].buf, "\r\nAllow: " REDIRECTOR_ALLOW "\r\n"));
-    rd_expect_status(f, &f->a, 405);
-    assert_int_equal(redirector_stats(f->r)->requests[RD_OTHER], 1);
+             "MESSAGE sip:99@127.0.0.1:5070 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKm99\n"
+             "From: <sip:12@example.net>;tag=s\nTo: <sip:99@example.net>\n"
+             "Call-ID: m99@a\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n");
+    rd_expect_status(f, &f->a, 404);
 
     /* an unknown method from an unlisted source is refused before that */
     rd_sendf(f, &f->outsider,
@@ -63,6 +80,13 @@ static void test_other_methods_get_405_with_allow(void **state)
              "CSeq: 1 BREW\n"
              "Content-Length: 0\n\n");
     rd_expect_status(f, &f->outsider, 403);
+    /* and an outsider's OPTIONS for a user is the health check: no lookup */
+    rd_sendf(f, &f->outsider,
+             "OPTIONS sip:16@127.0.0.1:5070 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bKoptu\n"
+             "From: <sip:12@example.net>;tag=s\nTo: <sip:16@example.net>\n"
+             "Call-ID: optu@a\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
+    rd_expect_status(f, &f->outsider, 200);
 }
 
 static void test_cancel_gets_481(void **state)
@@ -249,7 +273,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_options_answers_200_from_anyone),
-        T(test_other_methods_get_405_with_allow),
+        T(test_every_method_is_a_location_query),
         T(test_cancel_gets_481),
         T(test_rfc4475_semantic_checks),
         T(test_require_path_is_supported),

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Two stdlib phones doing what every stock softphone does besides calls
+(issue #16), through two proxyd on loopback (test_requests_routed.sh).
+
+  everyday_phones.py P11 PH16 P13 PH14 PASSWORD16 PASSWORD14
+
+Phone 16 (127.0.0.1:PH16) registers at proxy 11, phone 14 (PH14) at proxy
+13, both answering digest challenges (MD5, what the test's proxies offer).
+Then 16 sends 14 a MESSAGE, an OPTIONS and a SUBSCRIBE (Event: presence),
+each through proxy 11 and proxy 13; 14 answers each 200 and, for the
+SUBSCRIBE, sends a NOTIFY inside the new dialog along the Record-Route it
+received; 16 answers the NOTIFY 200. Last, a MESSAGE for a user nobody
+registered. One line per figure ("name=value"); the shell checks them.
+"""
+import hashlib
+import random
+import re
+import select
+import socket
+import sys
+import time
+
+HOST = "127.0.0.1"
+REALM_RE = re.compile(r'realm="?([^",]*)"?')
+NONCE_RE = re.compile(r'nonce="([^"]*)"')
+
+
+def rand():
+    return "%x" % random.getrandbits(48)
+
+
+def parse(data):
+    text = data.decode(errors="replace")
+    head, _, body = text.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.append((name.strip().lower(), value.strip()))
+    return lines[0], headers, body
+
+
+def header(headers, name):
+    return next((v for n, v in headers if n == name), None)
+
+
+def headers_all(headers, name):
+    return [v for n, v in headers if n == name]
+
+
+class Phone:
+    def __init__(self, user, port, proxy_port, password):
+        self.user, self.password = user, password
+        self.proxy = (HOST, proxy_port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((HOST, port))
+        self.port = port
+        self.contact = "<sip:%s@%s:%d>" % (user, HOST, port)
+        self.got = []  # requests received: (first line, headers, body)
+
+    def build(self, method, uri, to_user, call_id, cseq, extra="", body="", to_tag=""):
+        branch = "z9hG4bK" + rand()
+        return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
+                "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=t%s\r\nTo: <sip:%s@%s>%s\r\n"
+                "Call-ID: %s\r\nCSeq: %d %s\r\nContact: %s\r\n%sContent-Length: %d\r\n\r\n%s"
+                % (method, uri, HOST, self.port, branch, self.user, HOST, self.user, to_user,
+                   HOST, to_tag, call_id, cseq, method, self.contact, extra, len(body), body))
+
+    def credentials(self, headers, method, uri, challenge):
+        line = next(v for v in headers_all(headers, challenge) if "MD5" in v)
+        realm, nonce = REALM_RE.search(line).group(1), NONCE_RE.search(line).group(1)
+        h = lambda s: hashlib.md5(s.encode()).hexdigest()
+        ha1, ha2 = h("%s:%s:%s" % (self.user, realm, self.password)), h("%s:%s" % (method, uri))
+        cnonce = rand()
+        resp = h("%s:%s:00000001:%s:auth:%s" % (ha1, nonce, cnonce, ha2))
+        name = "Authorization" if challenge == "www-authenticate" else "Proxy-Authorization"
+        return ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+                'algorithm=MD5, cnonce="%s", nc=00000001, qop=auth\r\n'
+                % (name, self.user, realm, nonce, uri, resp, cnonce))
+
+
+def pump(phones, until, answer):
+    """Reads every phone's socket until `until()` holds or 5 s pass; each
+    request received goes to answer(phone, first, headers, body, src)."""
+    deadline = time.monotonic() + 5
+    responses = {}
+    while not until(responses) and time.monotonic() < deadline:
+        r, _, _ = select.select([p.sock for p in phones], [], [], 0.1)
+        for s in r:
+            data, src = s.recvfrom(65535)
+            phone = next(p for p in phones if p.sock is s)
+            first, headers, body = parse(data)
+            if first.startswith("SIP/2.0"):
+                code = int(first.split()[1])
+                if code >= 200:
+                    responses.setdefault((phone.user, header(headers, "call-id"),
+                                          header(headers, "cseq")), (code, headers))
+            else:
+                phone.got.append((first, headers, body))
+                answer(phone, first, headers, body, src)
+    return responses
+
+
+def reply(phone, headers, src, code, reason, extra=""):
+    """A response to the request whose headers these are, to its source."""
+    vias = "".join("Via: %s\r\n" % v for v in headers_all(headers, "via"))
+    rr = "".join("Record-Route: %s\r\n" % v for v in headers_all(headers, "record-route"))
+    to = header(headers, "to")
+    if ";tag=" not in to:
+        to += ";tag=a" + phone.user
+    text = ("SIP/2.0 %d %s\r\n%s%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+            "Contact: %s\r\n%sContent-Length: 0\r\n\r\n"
+            % (code, reason, vias, rr, header(headers, "from"), to, header(headers, "call-id"),
+               header(headers, "cseq"), phone.contact, extra))
+    phone.sock.sendto(text.encode(), src)
+
+
+def transact(phones, phone, method, uri, to_user, extra="", body="", challenge="proxy-authenticate",
+             answer=None):
+    """Sends a request from phone (retrying once with credentials after a
+    401/407); returns (final status, its headers)."""
+    call_id = "%s-%s@%s" % (method.lower(), rand(), HOST)
+    for cseq in (1, 2):
+        text = phone.build(method, uri, to_user, call_id, cseq, extra, body)
+        phone.sock.sendto(text.encode(), phone.proxy)
+        key = (phone.user, call_id, "%d %s" % (cseq, method))
+        got = pump(phones, lambda r: key in r, answer or (lambda *a: None))
+        code, headers = got.get(key, (None, []))
+        if code in (401, 407):
+            name = "www-authenticate" if code == 401 else "proxy-authenticate"
+            extra += phone.credentials(headers, method, uri, name)
+            continue
+        return code, headers
+    return code, headers
+
+
+def main():
+    p11, ph16, p13, ph14 = (int(a) for a in sys.argv[1:5])
+    pw16, pw14 = sys.argv[5], sys.argv[6]
+    a, b = Phone("16", ph16, p11, pw16), Phone("14", ph14, p13, pw14)
+    phones = [a, b]
+    notify = {}
+
+    def answer(phone, first, headers, body, src):
+        method = first.split()[0]
+        if method == "SUBSCRIBE":
+            reply(phone, headers, src, 200, "OK", "Expires: 600\r\n")
+            # the NOTIFY, in the dialog: Route = the Record-Route as received
+            routes = headers_all(headers, "record-route")
+            sub_contact = re.search(r"<([^>]+)>", header(headers, "contact")).group(1)
+            frm = header(headers, "from")
+            text = ("NOTIFY %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n"
+                    "%sMax-Forwards: 70\r\nFrom: %s;tag=a%s\r\nTo: %s\r\nCall-ID: %s\r\n"
+                    "CSeq: 1 NOTIFY\r\nContact: %s\r\nEvent: presence\r\n"
+                    "Subscription-State: active;expires=600\r\nContent-Length: 0\r\n\r\n"
+                    % (sub_contact, HOST, phone.port, rand(),
+                       "".join("Route: %s\r\n" % r for r in routes),
+                       header(headers, "to").split(";tag=")[0], phone.user, frm,
+                       header(headers, "call-id"), phone.contact))
+            first_hop = re.search(r"sip:([\d.]+):(\d+)", routes[0]) if routes else None
+            dst = (first_hop.group(1), int(first_hop.group(2))) if first_hop else src
+            phone.sock.sendto(text.encode(), dst)
+            notify["sent"] = len(routes)
+        elif method == "NOTIFY":
+            reply(phone, headers, src, 200, "OK")
+            notify["got"] = notify.get("got", 0) + 1
+        elif method in ("MESSAGE", "OPTIONS"):
+            reply(phone, headers, src, 200, "OK", "Allow: INVITE, MESSAGE, SUBSCRIBE, NOTIFY\r\n"
+                  if method == "OPTIONS" else "")
+
+    for ph in phones:
+        code, _ = transact(phones, ph, "REGISTER", "sip:%s:%d" % ph.proxy, ph.user,
+                           "Expires: 300\r\n", challenge="www-authenticate")
+        print("register_%s=%s" % (ph.user, code))
+    code, _ = transact(phones, a, "MESSAGE", "sip:14@%s:%d" % a.proxy, "14",
+                       "Content-Type: text/plain\r\n", "hello 14", answer=answer)
+    print("message=%s" % code)
+    got = [g for g in b.got if g[0].startswith("MESSAGE")]
+    print("message_body_ok=%d" % (1 if got and got[-1][2] == "hello 14" else 0))
+    print("message_seen_by_14_without_stamp=%d" % (
+        1 if got and not header(got[-1][1], "pinhole-source") else 0))
+    code, headers = transact(phones, a, "OPTIONS", "sip:14@%s:%d" % a.proxy, "14", answer=answer)
+    allow = ",".join(headers_all(headers, "allow"))  # one header or one per method
+    print("options=%s allow_from_14=%d" % (code, 1 if "MESSAGE" in allow else 0))
+    code, headers = transact(phones, a, "SUBSCRIBE", "sip:14@%s:%d" % a.proxy, "14",
+                             "Event: presence\r\nExpires: 600\r\n", answer=answer)
+    pump(phones, lambda r: notify.get("got"), answer)
+    print("subscribe=%s routes_in_notify=%d notify_at_16=%d" % (
+        code, notify.get("sent", 0), notify.get("got", 0)))
+    code, _ = transact(phones, a, "MESSAGE", "sip:99@%s:%d" % a.proxy, "99",
+                       "Content-Type: text/plain\r\n", "anyone?", answer=answer)
+    print("message_unknown=%s" % code)
+
+
+if __name__ == "__main__":
+    main()

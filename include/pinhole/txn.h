@@ -33,7 +33,9 @@ struct txn_timers {
     uint32_t t2_ms; /* max retransmit interval for non-INVITE, default 4000 */
     uint32_t t4_ms; /* max time a message stays in the network, default 5000 */
     /* A server transaction that the daemon never answers is dropped after
-     * this long (0 = 180000 ms), so a lost upstream cannot leak it. */
+     * this long (0 = 180000 ms), so a lost upstream cannot leak it; and an
+     * INVITE client transaction that has had provisionals but no final for
+     * this long is CANCELled (Timer C, RFC 3261 16.6 step 11). */
     uint32_t server_max_ms;
 };
 
@@ -43,6 +45,7 @@ struct txn_stats {
     uint64_t absorbed;        /* retransmitted requests absorbed */
     uint64_t retransmissions; /* requests/responses we resent */
     uint64_t timeouts;        /* client transactions that got no final answer */
+    uint64_t timer_c;         /* of those, INVITE branches CANCELled by Timer C */
 };
 
 /* timers NULL = RFC 3261 defaults. The layer keeps the loop pointer and

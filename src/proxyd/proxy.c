@@ -229,21 +229,25 @@ static void on_datagram(struct udp_sock *s, const struct addr *from, char *buf, 
     proxy_receive(p, &p->tp, from, buf, len);
 }
 
-/* A test hook (docs/registration.md): PINHOLE_T1_MS shrinks T1, and T2/T4
- * with it, so the 64·T1 timeout of a test takes seconds, not 32 s. */
-static const struct txn_timers *timers_from_env(struct txn_timers *tm)
+/* The transaction timers: RFC 3261's, with Timer C (and the bound on an
+ * unanswered server transaction) from timer_c; and a test hook
+ * (docs/registration.md): PINHOLE_T1_MS shrinks T1, and T2/T4 with it, so
+ * the 64·T1 timeout of a test takes seconds, not 32 s. */
+static const struct txn_timers *timers_for(const struct proxyd_conf *cfg, struct txn_timers *tm)
 {
     const char *v = getenv("PINHOLE_T1_MS");
     char *end;
+    *tm = (struct txn_timers){.server_max_ms = (uint32_t)cfg->timer_c * 1000};
     if (!v || !*v)
-        return NULL;
+        return tm;
     long t1 = strtol(v, &end, 10);
     if (*end || t1 < T1_MIN_MS || t1 > T1_MAX_MS) {
         log_warn("PINHOLE_T1_MS=%s ignored (want %d..%d)", v, T1_MIN_MS, T1_MAX_MS);
-        return NULL;
+        return tm;
     }
-    *tm = (struct txn_timers){
-        .t1_ms = (uint32_t)t1, .t2_ms = (uint32_t)t1 * 8, .t4_ms = (uint32_t)t1 * 10};
+    tm->t1_ms = (uint32_t)t1;
+    tm->t2_ms = (uint32_t)t1 * 8;
+    tm->t4_ms = (uint32_t)t1 * 10;
     log_notice("PINHOLE_T1_MS: T1 = %ld ms (test hook)", t1);
     return tm;
 }
@@ -257,7 +261,7 @@ int proxy_open(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg
 
     /* The socket's callback needs the proxy, so the proxy comes first and
      * gets its transport once the socket is bound; nothing sends before. */
-    int err = proxy_new(&p, l, cfg, &unbound, timers_from_env(&tm));
+    int err = proxy_new(&p, l, cfg, &unbound, timers_for(cfg, &tm));
     if (err)
         return err;
     err = udp_sock_open(&p->sock, l, &cfg->listen, on_datagram, p);

@@ -46,6 +46,9 @@ const struct conf_key proxyd_conf_keys[] = {
      "failed authentications from one source IP within ban_seconds before it is banned"},
     {"auth.ban_seconds", CONF_INT, K(auth.ban_seconds), "600", false, 1, 86400, NULL,
      "how long a banned source IP is dropped unanswered (and the failure-counting window)"},
+    {"timer_c", CONF_INT, K(timer_c), "180", false, 1, 3600, NULL,
+     "seconds a call may ring without an answer before proxyd CANCELs it and answers 408 "
+     "(RFC 3261 Timer C; the RFC wants more than 180); applies at restart"},
     {"peers", CONF_ADDR_LIST, K(peers), NULL, false, 0, 0, NULL,
      "other proxies, gateways, trunks (\"IP\" or \"IP:port\"): trusted without auth, exempt "
      "from source limits"},

@@ -32,6 +32,7 @@ struct proxyd_conf {
         int source_burst;     /* bucket depth; 0: FLOOD_BURST */
         int max_transactions; /* server transactions held; 0: no cap */
     } limits;
+    int timer_c; /* s an INVITE branch may ring before it is CANCELled (408 upstream) */
     struct addr stats;
     enum log_level log_level;
 };

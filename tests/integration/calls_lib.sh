@@ -108,6 +108,7 @@ auth = {
 };
 peers = [ "127.0.0.1:$peer" ];
 log_level = "debug";
+${CALLS_PROXYD_EXTRA:-}
 CONF
     done
     start_daemon redirectd "$WORK/redirectd.conf"; RD_PID=$LAST_PID

@@ -3,6 +3,9 @@
 (issue #16), through two proxyd on loopback (test_requests_routed.sh).
 
   everyday_phones.py P11 PH16 P13 PH14 PASSWORD16 PASSWORD14
+  everyday_phones.py ring P11 PH16 P13 PH14 PASSWORD16 PASSWORD14
+        instead: 16 calls 14, 14 rings (180) and never answers; prints when
+        16 got its final and what, and whether 14 was CANCELled (Timer C).
 
 Phone 16 (127.0.0.1:PH16) registers at proxy 11, phone 14 (PH14) at proxy
 13, both answering digest challenges (MD5, what the test's proxies offer).
@@ -79,10 +82,10 @@ class Phone:
                 % (name, self.user, realm, nonce, uri, resp, cnonce))
 
 
-def pump(phones, until, answer):
-    """Reads every phone's socket until `until()` holds or 5 s pass; each
-    request received goes to answer(phone, first, headers, body, src)."""
-    deadline = time.monotonic() + 5
+def pump(phones, until, answer, wait=5):
+    """Reads every phone's socket until `until()` holds or `wait` s pass;
+    each request received goes to answer(phone, first, headers, body, src)."""
+    deadline = time.monotonic() + wait
     responses = {}
     while not until(responses) and time.monotonic() < deadline:
         r, _, _ = select.select([p.sock for p in phones], [], [], 0.1)
@@ -101,6 +104,17 @@ def pump(phones, until, answer):
     return responses
 
 
+def ack_for(invite, headers):
+    """The ACK of a non-2xx final to INVITE text `invite`: its Request-URI,
+    top Via, From, Call-ID; the response's To (RFC 3261 17.1.1.3)."""
+    first, inv_headers, _ = parse(invite.encode())
+    cseq = header(inv_headers, "cseq").split()[0]
+    return ("ACK %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
+            "Call-ID: %s\r\nCSeq: %s ACK\r\nContent-Length: 0\r\n\r\n"
+            % (first.split()[1], headers_all(inv_headers, "via")[0], header(inv_headers, "from"),
+               header(headers, "to"), header(inv_headers, "call-id"), cseq))
+
+
 def reply(phone, headers, src, code, reason, extra=""):
     """A response to the request whose headers these are, to its source."""
     vias = "".join("Via: %s\r\n" % v for v in headers_all(headers, "via"))
@@ -116,7 +130,7 @@ def reply(phone, headers, src, code, reason, extra=""):
 
 
 def transact(phones, phone, method, uri, to_user, extra="", body="", challenge="proxy-authenticate",
-             answer=None):
+             answer=None, wait=5):
     """Sends a request from phone (retrying once with credentials after a
     401/407); returns (final status, its headers)."""
     call_id = "%s-%s@%s" % (method.lower(), rand(), HOST)
@@ -124,8 +138,10 @@ def transact(phones, phone, method, uri, to_user, extra="", body="", challenge="
         text = phone.build(method, uri, to_user, call_id, cseq, extra, body)
         phone.sock.sendto(text.encode(), phone.proxy)
         key = (phone.user, call_id, "%d %s" % (cseq, method))
-        got = pump(phones, lambda r: key in r, answer or (lambda *a: None))
+        got = pump(phones, lambda r: key in r, answer or (lambda *a: None), wait)
         code, headers = got.get(key, (None, []))
+        if code and code >= 300 and method == "INVITE":  # RFC 3261 17.1.1.3
+            phone.sock.sendto(ack_for(text, headers).encode(), phone.proxy)
         if code in (401, 407):
             name = "www-authenticate" if code == 401 else "proxy-authenticate"
             extra += phone.credentials(headers, method, uri, name)
@@ -134,7 +150,44 @@ def transact(phones, phone, method, uri, to_user, extra="", body="", challenge="
     return code, headers
 
 
+def ring(a, b):
+    """16 INVITEs 14, which rings for ever: the proxies' Timer C must end it."""
+    phones = [a, b]
+    for ph in phones:
+        transact(phones, ph, "REGISTER", "sip:%s:%d" % ph.proxy, ph.user, "Expires: 300\r\n",
+                 challenge="www-authenticate")
+    seen = {"cancel": 0, "invite": None}
+
+    def answer(phone, first, headers, body, src):
+        method = first.split()[0]
+        if method == "INVITE" and phone is b:
+            seen["invite"] = (headers, src)
+            reply(phone, headers, src, 180, "Ringing")
+        elif method == "CANCEL" and phone is b:
+            seen["cancel"] += 1
+            reply(phone, headers, src, 200, "OK")
+            inv_headers, inv_src = seen["invite"]
+            reply(phone, inv_headers, inv_src, 487, "Request Terminated")
+        elif method == "ACK":
+            seen["ack"] = seen.get("ack", 0) + 1
+
+    sdp = ("v=0\r\no=16 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/AVP 0\r\n")
+    t0 = time.monotonic()
+    code, headers = transact(phones, a, "INVITE", "sip:14@%s:%d" % a.proxy, "14",
+                             "Content-Type: application/sdp\r\n", sdp, answer=answer,
+                             wait=30)
+    secs = time.monotonic() - t0
+    pump(phones, lambda r: seen.get("ack"), answer, 2)  # 14's 487 ACKed by proxy 13
+    print("ring_final=%s after_s=%.1f cancel_at_14=%d ack_of_487_at_14=%d" % (
+        code, secs, seen["cancel"], seen.get("ack", 0)))
+
+
 def main():
+    if sys.argv[1] == "ring":
+        p11, ph16, p13, ph14 = (int(x) for x in sys.argv[2:6])
+        ring(Phone("16", ph16, p11, sys.argv[6]), Phone("14", ph14, p13, sys.argv[7]))
+        return
     p11, ph16, p13, ph14 = (int(a) for a in sys.argv[1:5])
     pw16, pw14 = sys.argv[5], sys.argv[6]
     a, b = Phone("16", ph16, p11, pw16), Phone("14", ph14, p13, pw14)

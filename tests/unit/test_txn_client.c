@@ -111,6 +111,11 @@ static int called(void *arg)
     return ((struct ctx *)arg)->calls > 0;
 }
 
+static int called_null(void *arg)
+{
+    return ((struct ctx *)arg)->nulls > 0;
+}
+
 static int no_clients(void *arg)
 {
     return layer_stats(((struct ctx *)arg)->tl).clients == 0;
@@ -162,10 +167,41 @@ static void test_invite_stops_retransmitting_after_1xx(void **state)
     run_for(c->l, 150);
     assert_int_equal(c->tw.w.n, 2);
     assert_int_equal(c->nulls, 0);
-    /* Proceeding is bounded by server_max_ms (timer C): then a timeout. */
-    assert_true(run_until(c->l, no_clients, c, 2000));
+    /* Proceeding is bounded by server_max_ms (timer C): then a timeout
+     * for the owner, and the branch CANCELled (RFC 3261 16.8) */
+    assert_true(run_until(c->l, called_null, c, 2000));
     assert_int_equal(c->nulls, 1);
     assert_int_equal(layer_stats(c->tl).timeouts, 1);
+    assert_int_equal(layer_stats(c->tl).timer_c, 1);
+    assert_int_equal(c->tw.w.n, 3);
+    osip_message_t *cancel = wire_msg(&c->tw, 2);
+    assert_true(sip_method_is(cancel, "CANCEL"));
+    assert_true(addr_equal(&c->tw.w.pkt[2].to, &c->dst));
+    sip_free(cancel);
+    /* the callee's 487 is ACKed here, and nobody hears of it */
+    int calls = c->calls;
+    assert_int_equal(respond_invite(c, 487), 0);
+    assert_int_equal(c->calls, calls);
+    bool acked = false;
+    for (size_t i = 3; i < c->tw.w.n; i++) {
+        osip_message_t *m = wire_msg(&c->tw, i);
+        acked |= sip_method_is(m, "ACK");
+        sip_free(m);
+    }
+    assert_true(acked);
+    assert_true(run_until(c->l, no_clients, c, 2000));
+}
+
+/* Timer C on a branch that never answers the CANCEL either: the
+ * transaction still ends, 64·T1 later. */
+static void test_timer_c_ends_a_branch_that_stays_silent(void **state)
+{
+    struct ctx *c = *state;
+    send_req(c, "txn/client_invite.sip", BRANCH);
+    assert_int_equal(respond_invite(c, 180), 0);
+    assert_true(run_until(c->l, called_null, c, 2000));
+    assert_true(run_until(c->l, no_clients, c, 3000));
+    assert_int_equal(c->nulls, 1); /* told once */
 }
 
 static void assert_ack(struct ctx *c, size_t i)
@@ -479,6 +515,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_invite_retransmits_then_times_out),
         T(test_invite_stops_retransmitting_after_1xx),
+        T(test_timer_c_ends_a_branch_that_stays_silent),
         T(test_invite_non2xx_final_is_acked),
         T(test_invite_2xx_accepted),
         T(test_non_invite_timer_e_capped_then_f),

@@ -60,7 +60,10 @@ int metrics_add_txn(struct metrics *m, const struct txn_stats *snap)
          "Requests and responses this daemon retransmitted (timers A, E, G)",
          &snap->retransmissions},
         {"pinhole_txn_timeouts_total", METRIC_COUNTER,
-         "Client transactions that got no final response (timers B, F)", &snap->timeouts},
+         "Client transactions that got no final response (timers B, F, C)", &snap->timeouts},
+        {"pinhole_txn_timer_c_total", METRIC_COUNTER,
+         "Of those, INVITE branches that rang for timer_c and were CANCELled (RFC 3261 Timer C)",
+         &snap->timer_c},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         struct metric_def d = {.name = s[i].name, .type = s[i].type, .help = s[i].help};

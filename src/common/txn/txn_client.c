@@ -49,6 +49,7 @@ struct txn_client {
     bool in_table;
     bool abandoned;
     bool doomed;
+    bool timer_c_fired; /* CANCEL sent: the next expiry ends it */
     unsigned in_callback;
     txn_client_cb cb;
     void *arg;
@@ -128,6 +129,23 @@ static void client_timeout(struct txn_client *ct)
         client_end(ct);
 }
 
+/* Timer C (RFC 3261 16.6 step 11, 16.8): an INVITE branch rang for
+ * server_max_ms without a final. The owner hears a timeout now (and
+ * answers the caller 408); the branch is CANCELled, and this transaction
+ * stays, abandoned, to ACK the 487 it brings back, or ends after 64·T1
+ * more when nothing comes. */
+static void timer_c(struct txn_client *ct)
+{
+    ct->tl->stats.timeouts++;
+    ct->tl->stats.timer_c++;
+    (void)txn_client_cancel(ct); /* best effort: a lost CANCEL is the callee's to time out */
+    if (!deliver(ct, NULL, NULL))
+        return;
+    ct->abandoned = true;
+    ct->timer_c_fired = true;
+    timer_start(ct->timer, txn_64t1(ct->tl));
+}
+
 static void resend(struct txn_client *ct, const char *buf, size_t len)
 {
     /* A failed resend is a lost datagram; the next timer tries again. */
@@ -164,8 +182,10 @@ static void on_client_timer(struct timer *t, void *arg)
         retransmit_or_give_up(ct);
         return;
     case CLI_PROCEEDING:
-        if (ct->invite)
-            client_timeout(ct); /* no final within server_max_ms */
+        if (ct->invite && !ct->timer_c_fired)
+            timer_c(ct); /* no final within server_max_ms */
+        else if (ct->invite)
+            client_end(ct); /* CANCELled by Timer C, and still nothing */
         else
             retransmit_or_give_up(ct);
         return;

@@ -2,7 +2,8 @@
  * "Accepted" state for INVITEs answered 2xx.
  *
  * One timer per transaction serves every state:
- *   PROCEEDING  no final yet: dropped after server_max_ms (a lost upstream)
+ *   PROCEEDING  no final yet: dropped after server_max_ms (a lost upstream),
+ *               restarted at server_max_ms + 64·T1 by each INVITE provisional
  *   COMPLETED   INVITE non-2xx: G (T1 doubling to T2) resends, H (64·T1) ends
  *               non-INVITE: J (64·T1) ends
  *   CONFIRMED   INVITE, ACK seen: I (T4) ends
@@ -255,6 +256,11 @@ int txn_server_respond(struct txn_server *st, const osip_message_t *resp)
         server_finalize(st, status);
         if (!st->invite || status < 300)
             drop_request(st);
+    } else if (st->invite && status > 100) {
+        /* ringing: alive. The bound moves on, 64·T1 past the forwarding
+         * proxy's own Timer C (started when this provisional reached it),
+         * so the caller gets that 408 rather than silence. */
+        timer_start(st->timer, st->tl->tm.server_max_ms + txn_64t1(st->tl));
     }
     /* The response is remembered even when this send fails: the
      * retransmitted request (or timer G) sends it again. An accepted

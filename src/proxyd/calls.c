@@ -26,6 +26,8 @@ static void call_destroy(struct call *c)
     relay_query_abort(&c->rq);
     redirect_query_abort(&c->dq);
     sip_free(c->invite);
+    sip_free(c->late_offer);
+    sip_free(c->held);
     free(c);
 }
 

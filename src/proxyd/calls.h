@@ -61,6 +61,12 @@ struct call {
     bool dest_checked;             /* step 152a done */
     bool callee_nat;               /* the destination is one of our NAT clients */
     bool callee_reported;          /* the answerer's side went to relayd (relay_report) */
+    bool caller_nat;               /* the caller is behind a NAT (fig. 4a step 142) */
+    bool no_offer;                 /* the INVITE had no SDP: the offer comes in the answer */
+    bool caller_reported;          /* late offer: the ACK's answer went to relayd */
+    osip_message_t *late_offer;    /* late offer: our relay INVITE from the answer (owned) */
+    osip_message_t *held;          /* late offer: the answer waiting for relayd (owned) */
+    struct addr held_src;          /* where it came from */
     struct addr caller_ip;         /* the caller's signalling IP (media_source.h); unset: unknown */
     char user[NAT_AOR_MAX + 1];    /* the Request-URI ID (field 162) */
     char call_id[CALL_ID_MAX + 1]; /* the session ID header 158 */

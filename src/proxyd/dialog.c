@@ -393,7 +393,12 @@ void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct 
     if (route_copy(m, ack, rx, call_id, &fwd, &h) != 0)
         return; /* an ACK is never answered */
     m->stats.dialog_requests++;
-    const struct call *c = touch_call(m, call_id);
+    struct call *c = touch_call(m, call_id);
+    if (c && c->res.held && c->late_offer && !c->caller_reported && sip_body_is_sdp(ack)) {
+        /* the caller's answer: relayd learns its SDP ports (early media) */
+        c->caller_reported = true;
+        (void)relay_report(&m->relays, &c->res, c->call_id, c->user, &c->caller_ip, ack, &c->tp);
+    }
     if (c && c->res.held)
         (void)relay_res_apply(&c->res, fwd); /* the answer of a late offer */
     if (send_ack(m, fwd, ack, call_id, &h) != 0 && log_ratelimit_allow(&m->rl))

@@ -284,6 +284,8 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
     if (media_source_of(m->env, req, &rx->src, &c->caller_ip) != 0)
         memset(&c->caller_ip, 0, sizeof c->caller_ip); /* a gateway's SDP without c= */
     c->state = CALL_QUERYING;
+    c->caller_nat = nated;
+    c->no_offer = !sip_body_is_sdp(req);
     call_attach_server(c, st);
     start_queries(c, nated, rx->tp);
 }

@@ -359,6 +359,26 @@ int relay_release(struct relay_client *rc, struct relay_res *res, const char *ca
     return 0;
 }
 
+/* ---- late offer (issue #16) ---- */
+
+int relay_offer_from(osip_message_t **out, const struct relay_client *rc, const char *call_id,
+                     const char *user, const osip_message_t *msg)
+{
+    const char *body;
+    size_t len;
+    const struct addr_list *relays = &rc->env->cfg->relays;
+
+    *out = NULL;
+    if (relays->n == 0)
+        return -EHOSTUNREACH;
+    if (!sip_body_is_sdp(msg) || sip_body_get(msg, &body, &len) != 0 ||
+        !sip_call_id_valid(call_id, CALL_ID_MAX))
+        return -EINVAL;
+    struct control ctl = {
+        .method = "INVITE", .call_id = call_id, .user = user, .body = body, .body_len = len};
+    return build_control(out, &rc->env->cfg->advertise, &relays->v[0], &ctl);
+}
+
 /* ---- report (issue #15) ---- */
 
 static void on_report_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,

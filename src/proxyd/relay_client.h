@@ -115,6 +115,14 @@ void relay_query_abort(struct relay_query *q);
 int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
                   const char *user, const struct transport *tp);
 
+/* A late offer (RFC 3264: an INVITE without SDP, the offer in the 2xx or
+ * 18x): an INVITE of our own for call_id carrying msg's SDP, for
+ * relay_query_start to build its attempts from. *out is the caller's
+ * (sip_free). Returns 0, -EINVAL (no SDP, bad Call-ID), -EHOSTUNREACH (no
+ * relay configured) or -errno. */
+int relay_offer_from(osip_message_t **out, const struct relay_client *rc, const char *call_id,
+                     const char *user, const osip_message_t *msg);
+
 /* Tells the relay that holds res which phone answered: the SDP body of
  * `answer` (a 1xx/2xx, before relay_res_apply rewrites it) and `ip`, the
  * answerer's signalling IP. Fire and forget. Returns 0, -EINVAL (no SDP

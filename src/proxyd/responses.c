@@ -133,6 +133,95 @@ static void relay_upstream(struct call *c, osip_message_t *resp, const struct ad
         log_info("call %s: %d not relayed: error %d", c->call_id, sip_status(resp), err);
 }
 
+/* What an answer does to the call once it goes upstream. */
+static void answer_upstream(struct call *c, osip_message_t *resp, const struct addr *src)
+{
+    int status = sip_status(resp);
+    report_answerer(c, resp, src);
+    relay_upstream(c, resp, src);
+    if (status < 200) {
+        if (sip_to_tag(resp) && c->state == CALL_FORWARDED)
+            c->state = CALL_EARLY;
+    } else if (status < 300) {
+        c->state = CALL_CONFIRMED;
+        call_expire_in(c, CALL_IDLE_MS);
+    } else {
+        call_terminate(c); /* the transaction layer ACKs it downstream */
+    }
+}
+
+/* ---- late offer (RFC 3264 section 5; issue #16) ---- */
+
+/* An INVITE without SDP: the offer comes in the 18x/2xx. The proxy that
+ * would have taken a relay for the INVITE's offer (a NATed caller, or the
+ * callee our NAT client) takes it now, unless another proxy already did
+ * (the SDP names a relay). */
+static bool late_offer(const struct call *c, const osip_message_t *resp)
+{
+    int status = sip_status(resp);
+    return c->no_offer && !c->res.held && status > 100 && status < 300 &&
+           (c->caller_nat || c->callee_nat) && sip_body_is_sdp(resp) &&
+           !relay_sdp_is_relayed(&c->m->relays, resp);
+}
+
+static void on_late_relay(void *arg, const struct relay_res *got)
+{
+    struct call *c = arg;
+    osip_message_t *held = c->held;
+    c->held = NULL;
+    if (got)
+        c->res = *got;
+    if (c->state == CALL_TERMINATED) { /* cancelled meanwhile */
+        call_release_relay(c);
+        sip_free(held);
+        return;
+    }
+    if (!got) { /* no relay: the answer goes on as it is (one-way media through NAT) */
+        if (log_ratelimit_allow(&c->m->rl))
+            log_warn("call %s: no relay for the late offer; answer forwarded unrelayed",
+                     c->call_id);
+    }
+    if (held)
+        answer_upstream(c, held, &c->held_src);
+    sip_free(held);
+}
+
+/* Holds resp while relayd is asked with its SDP; true when it did. A
+ * later answer while the query runs replaces a held provisional (the 2xx
+ * is what matters); the query is asked once. */
+static bool hold_for_relay(struct call *c, const osip_message_t *resp, const struct addr *src)
+{
+    char sources[MEDIA_SOURCES_LEN];
+    struct addr callee;
+    osip_message_t *copy = NULL;
+
+    if (c->late_offer && c->held && sip_status(resp) >= 200 && sip_status(c->held) < 200) {
+        if (sip_clone(resp, &copy) != 0)
+            return false;
+        sip_free(c->held);
+        c->held = copy;
+        c->held_src = *src;
+        return true;
+    }
+    if (c->late_offer || !late_offer(c, resp))
+        return c->late_offer && relay_query_pending(&c->rq); /* a 1xx during the query: dropped */
+    if (relay_offer_from(&c->late_offer, &c->m->relays, c->call_id, c->user, resp) != 0 ||
+        sip_clone(resp, &copy) != 0)
+        return false;
+    if (media_source_of(c->m->env, resp, src, &callee) != 0)
+        memset(&callee, 0, sizeof callee);
+    media_sources_value(sources, sizeof sources, &callee, &c->caller_ip);
+    if (relay_query_start(&c->rq, &c->m->relays, c->late_offer, &c->tp, NULL, sources,
+                          on_late_relay, c) != 0) {
+        sip_free(copy);
+        return false;
+    }
+    c->callee_reported = true; /* the query names the answerer with its SDP */
+    c->held = copy;
+    c->held_src = *src;
+    return true;
+}
+
 void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                                 void *arg)
 {
@@ -150,17 +239,9 @@ void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, con
         return;
     if (status >= 200)
         c->fwd = NULL;
-    report_answerer(c, resp, src);
-    relay_upstream(c, resp, src);
-    if (status < 200) {
-        if (sip_to_tag(resp) && c->state == CALL_FORWARDED)
-            c->state = CALL_EARLY;
-    } else if (status < 300) {
-        c->state = CALL_CONFIRMED;
-        call_expire_in(c, CALL_IDLE_MS);
-    } else {
-        call_terminate(c); /* the transaction layer ACKs it downstream */
-    }
+    if (status < 300 && hold_for_relay(c, resp, src))
+        return;
+    answer_upstream(c, resp, src);
 }
 
 void responses_forward_stray(struct messaging *m, osip_message_t *resp, const struct addr *src,
@@ -177,6 +258,10 @@ void responses_forward_stray(struct messaging *m, osip_message_t *resp, const st
     }
     if (sip_call_id(resp, call_id, sizeof call_id) == 0)
         c = call_find(m, call_id);
+    if (c && c->held) { /* its first copy waits for relayd: that one goes */
+        m->stats.stray_dropped++;
+        return;
+    }
     if (forward_stateless(m, resp, src, c ? &c->res : NULL, c && c->callee_nat, tp) != 0) {
         m->stats.stray_dropped++;
         return;

@@ -2,6 +2,7 @@
 #include "calls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,22 @@ struct calls {
     struct table *t; /* Call-ID → struct call */
 };
 
+/* The call's log line as it stands now (call_log.h). */
+static void record_of(const struct call *c, struct call_record *r)
+{
+    uint64_t now = loop_now_ms(c->m->env->loop);
+    memset(r, 0, sizeof *r);
+    snprintf(r->call_id, sizeof r->call_id, "%s", c->call_id);
+    snprintf(r->from, sizeof r->from, "%s", c->from_user);
+    snprintf(r->to, sizeof r->to, "%s", c->user);
+    r->status = c->final_status;
+    r->setup_ms = (c->final_ms ? c->final_ms : now) - c->created_ms;
+    r->duration_ms = c->answered_ms ? now - c->answered_ms : 0;
+    if (c->res.held && c->res.nports)
+        (void)addr_from_host_port(&r->relay, c->res.media, c->res.ports[0]);
+    r->caller_ip = c->caller_ip;
+}
+
 static void call_destroy(struct call *c)
 {
     struct messaging *m = c->m;
@@ -22,6 +39,11 @@ static void call_destroy(struct call *c)
         if (c->fwd)
             txn_client_abandon(c->fwd);
         call_release_relay(c);
+        if (!c->logged) { /* not relayed: nothing to wait for */
+            struct call_record rec;
+            record_of(c, &rec);
+            call_log_write(&rec, NULL);
+        }
     }
     relay_query_abort(&c->rq);
     redirect_query_abort(&c->dq);
@@ -109,6 +131,7 @@ int call_new(struct call **out, struct messaging *m, const char *call_id, const 
         return -ENOMEM;
     c->kind = MSG_LEG_CALL;
     c->m = m;
+    c->created_ms = loop_now_ms(m->env->loop);
     memcpy(c->call_id, call_id, idlen);
     if (ulen)
         memcpy(c->user, user, ulen);
@@ -146,7 +169,20 @@ void call_attach_server(struct call *c, struct txn_server *st)
 
 void call_release_relay(struct call *c)
 {
-    (void)relay_release(&c->m->relays, &c->res, c->call_id, c->user, &c->tp);
+    struct call_record rec;
+    record_of(c, &rec);
+    if (relay_release(&c->m->relays, &c->res, c->call_id, c->user, &c->tp, &rec) == 0)
+        c->logged = true; /* written when relayd answers */
+}
+
+void call_note_final(struct call *c, int status)
+{
+    if (c->final_status)
+        return;
+    c->final_status = status;
+    c->final_ms = loop_now_ms(c->m->env->loop);
+    if (status < 300)
+        c->answered_ms = c->final_ms;
 }
 
 void call_terminate(struct call *c)
@@ -178,6 +214,7 @@ static void count_failure(struct messaging_stats *st, int status)
 void call_fail(struct call *c, int status)
 {
     count_failure(&c->m->stats, status);
+    call_note_final(c, status);
     if (c->st && !txn_server_is_final(c->st))
         (void)txn_server_respond_status(c->st, status);
     call_terminate(c);

@@ -262,7 +262,7 @@ static void on_requery(void *arg, const struct relay_res *got)
     if (!got || !c) {
         if (got) { /* the call ended meanwhile: give relayd its session back */
             struct relay_res gone = *got;
-            (void)relay_release(&d->m->relays, &gone, d->call_id, NULL, &d->in_tp);
+            (void)relay_release(&d->m->relays, &gone, d->call_id, NULL, &d->in_tp, NULL);
         }
         sip_free(fwd);
         if (d->st)

@@ -55,6 +55,7 @@ void messaging_free(struct messaging *m)
     dialog_free_all(m);
     outside_free_all(m);
     calls_free(m->calls);
+    relay_client_close(&m->relays);
     free(m);
 }
 
@@ -285,6 +286,8 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
         memset(&c->caller_ip, 0, sizeof c->caller_ip); /* a gateway's SDP without c= */
     c->state = CALL_QUERYING;
     c->caller_nat = nated;
+    snprintf(c->from_user, sizeof c->from_user, "%s",
+             sip_user_valid(sip_from_user(req), NAT_AOR_MAX) ? sip_from_user(req) : "");
     c->no_offer = !sip_body_is_sdp(req);
     call_attach_server(c, st);
     start_queries(c, nated, rx->tp);

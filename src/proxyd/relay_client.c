@@ -22,6 +22,7 @@ void relay_client_init(struct relay_client *rc, const struct proxy_env *env,
     rc->env = env;
     rc->stats = stats;
     rc->rl = (struct log_ratelimit){.interval_s = 10, .burst = 10};
+    dlist_init(&rc->releases);
 }
 
 /* ---- decision 4: is an address a relay's? ---- */
@@ -322,39 +323,79 @@ static void control_failed(struct relay_client *rc, uint64_t *counter, const cha
         log_info("relay %s: %s (%s)", what, resp ? "refused" : "no answer", then);
 }
 
+/* A release in flight: the call's log line waits for relayd's packets. */
+struct release {
+    struct relay_client *rc;
+    struct dlist link; /* in rc->releases */
+    struct txn_client *ct;
+    struct call_record rec;
+    bool log;
+};
+
+static void release_free(struct release *r)
+{
+    dlist_remove(&r->link);
+    free(r);
+}
+
+void relay_client_close(struct relay_client *rc)
+{
+    while (!dlist_empty(&rc->releases)) {
+        struct release *r = dlist_entry(rc->releases.next, struct release, link);
+        if (r->ct && !rc->env->closing)
+            txn_client_abandon(r->ct);
+        release_free(r);
+    }
+}
+
 static void on_release_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                               void *arg)
 {
-    struct relay_client *rc = arg;
+    struct release *r = arg;
     (void)ct;
     (void)src;
-    if (!resp || sip_status(resp) >= 300) /* not a 1xx nor the 200 that frees the session */
-        control_failed(rc, &rc->stats->release_failures, "release", resp,
+    if (resp && sip_status(resp) < 200)
+        return;
+    if (!resp || sip_status(resp) >= 300) /* not the 200 that frees the session */
+        control_failed(r->rc, &r->rc->stats->release_failures, "release", resp,
                        "relayd's session_timeout will free it");
+    if (r->log)
+        call_log_write(&r->rec, resp ? sip_header_get(resp, "Pinhole-Packets") : NULL);
+    release_free(r);
 }
 
 int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
-                  const char *user, const struct transport *tp)
+                  const char *user, const struct transport *tp, const struct call_record *rec)
 {
     osip_message_t *bye = NULL;
     if (!res->held || res->released)
-        return 0;
+        return -EALREADY;
     res->released = true; /* once, whatever happens to the datagram */
     if (rc->env->closing)
-        return 0;
+        return -ESHUTDOWN;
     if (!sip_call_id_valid(call_id, CALL_ID_MAX)) {
         rc->stats->release_failures++;
         return -EINVAL;
     }
+    struct release *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->rc = rc;
+    if (rec) {
+        r->rec = *rec;
+        r->log = true;
+    }
     struct control ctl = {.method = "BYE", .call_id = call_id, .user = user};
     int err = build_control(&bye, &rc->env->cfg->advertise, &res->relay, &ctl);
     if (!err)
-        err = txn_client_send(rc->env->txn, bye, &res->relay, tp, on_release_answer, rc, NULL);
+        err = txn_client_send(rc->env->txn, bye, &res->relay, tp, on_release_answer, r, &r->ct);
     if (err) {
+        free(r);
         rc->stats->release_failures++;
         log_warn("relay release for %s: error %d", call_id, err);
         return err;
     }
+    dlist_push(&rc->releases, &r->link);
     rc->stats->releases++;
     return 0;
 }

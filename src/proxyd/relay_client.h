@@ -28,7 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "call_log.h"
 #include "media_source.h"
+#include "pinhole/dlist.h"
 #include "pinhole/log.h"
 #include "pinhole/sdp.h"
 #include "pinhole/sip.h"
@@ -63,10 +65,13 @@ struct relay_client {
     struct relay_stats *stats;
     struct relay_seen seen;
     struct log_ratelimit rl; /* lines relayd's answers can trigger */
+    struct dlist releases;   /* release BYEs waiting for relayd (their call lines) */
 };
 
 void relay_client_init(struct relay_client *rc, const struct proxy_env *env,
                        struct relay_stats *stats);
+/* Frees the releases still waiting for relayd (their lines unwritten). */
+void relay_client_close(struct relay_client *rc);
 
 /* A relay resource: what relayd's 302 said (fig. 8b). */
 struct relay_res {
@@ -111,9 +116,13 @@ bool relay_query_pending(const struct relay_query *q);
 void relay_query_abort(struct relay_query *q);
 
 /* Sends the release BYE for res (once: marks it released). user is the
- * call's ID for the Request-URI (may be NULL). Returns 0 or -errno. */
+ * call's ID for the Request-URI (may be NULL). rec (copied; may be NULL)
+ * is the call's log line, written when relayd answers with the packets
+ * each phone sent (call_log.h), or without them when it does not.
+ * Returns 0 (the line will be written), -EALREADY (nothing held, or
+ * released before), -ESHUTDOWN (closing: nothing sent) or -errno. */
 int relay_release(struct relay_client *rc, struct relay_res *res, const char *call_id,
-                  const char *user, const struct transport *tp);
+                  const char *user, const struct transport *tp, const struct call_record *rec);
 
 /* A late offer (RFC 3264: an INVITE without SDP, the offer in the 2xx or
  * 18x): an INVITE of our own for call_id carrying msg's SDP, for

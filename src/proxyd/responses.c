@@ -99,6 +99,7 @@ static int forward_stateless(struct messaging *m, osip_message_t *resp, const st
 static void answer_timeout(struct call *c)
 {
     c->m->stats.invites_timeout++;
+    call_note_final(c, 408);
     if (c->st && !txn_server_is_final(c->st))
         (void)txn_server_respond_status(c->st, 408);
 }
@@ -139,6 +140,8 @@ static void answer_upstream(struct call *c, osip_message_t *resp, const struct a
     int status = sip_status(resp);
     report_answerer(c, resp, src);
     relay_upstream(c, resp, src);
+    if (status >= 200)
+        call_note_final(c, status);
     if (status < 200) {
         if (sip_to_tag(resp) && c->state == CALL_FORWARDED)
             c->state = CALL_EARLY;

@@ -294,8 +294,49 @@ void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message
     relay_offer_free(&offer);
 }
 
+/* What each phone sent through the session, by source IP (RTP and RTCP
+ * of every stream), for the proxy's call log line: "IP=N, IP=N". */
+static void packets_by_ip(const struct session *s, char *out, size_t len)
+{
+    struct {
+        struct addr ip;
+        uint64_t n;
+    } by[LATCH_SIDES] = {0};
+    size_t nby = 0, used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < session_stream_count(s); i++) {
+        for (int rtcp = 0; rtcp < 2; rtcp++) {
+            const struct latch_pair *p = session_stream_latch(s, i, rtcp);
+            for (int ch = 0; ch < 2; ch++) {
+                struct addr a;
+                size_t k = 0;
+                if (p->ch[ch].ep.len == 0)
+                    continue;
+                addr_from_sockaddr(&a, &p->ch[ch].ep.u.sa, p->ch[ch].ep.len);
+                addr_set_port(&a, 0);
+                while (k < nby && !addr_equal(&by[k].ip, &a))
+                    k++;
+                if (k == nby && nby == LATCH_SIDES)
+                    continue;
+                if (k == nby)
+                    by[nby++].ip = a;
+                by[k].n += p->ch[ch].packets;
+            }
+        }
+    }
+    for (size_t k = 0; k < nby && used < len; k++) {
+        char ip[ADDR_STRLEN];
+        int n = snprintf(out + used, len - used, "%s%s=%llu", k ? ", " : "",
+                         addr_host_plain(&by[k].ip, ip, sizeof ip), (unsigned long long)by[k].n);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
 void setup_bye(struct relay_ctx *c, struct txn_server *st, const osip_message_t *req)
 {
+    char packets[LATCH_SIDES * (ADDR_STRLEN + 24)];
     char call_id[RELAY_CALL_ID_MAX + 1];
     struct session *s = NULL;
 
@@ -307,7 +348,11 @@ void setup_bye(struct relay_ctx *c, struct txn_server *st, const osip_message_t 
     }
     log_info("relay session %s: released by BYE (%zu streams, %llu packets from its channels)",
              session_call_id(s), session_stream_count(s), (unsigned long long)session_packets(s));
+    packets_by_ip(s, packets, sizeof packets);
     session_free(s);
     c->stats.sessions_released++;
-    txn_reply_status(&c->reply, st, 200, NULL);
+    if (packets[0])
+        reply_full(c, st, 200, NULL, "Pinhole-Packets", packets);
+    else
+        txn_reply_status(&c->reply, st, 200, NULL);
 }

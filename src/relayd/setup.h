@@ -37,7 +37,10 @@
 void setup_invite(struct relay_ctx *c, struct txn_server *st, const osip_message_t *req);
 
 /* Answers 200 after freeing the session with the request's Call-ID, or
- * 481 when there is none. */
+ * 481 when there is none. The 200 says what each phone sent through the
+ * session, for the proxy's call log line:
+ *   Pinhole-Packets: 198.51.100.28=1500, 203.0.113.14=1498
+ * (RTP and RTCP packets received from each latched source IP). */
 void setup_bye(struct relay_ctx *c, struct txn_server *st, const osip_message_t *req);
 
 #endif

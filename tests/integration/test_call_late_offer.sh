@@ -25,5 +25,9 @@ check "P11 took the relay from the 200 and reported 16's answer" \
     test "$(grep -c 'relay session .*: created' "$WORK/relayd.log")" -eq 1
 rtp_check uac16 uas14
 relay_idle
+# issue #16: one line per call, with what each phone sent through the relay
+check "P11 logged the call: 200, set-up, duration, relay, packets each way" \
+    grep -qE "call [^ ]+: 16 -> 14, 200, set-up [0-9]+ ms, [1-9][0-9]*\.[0-9] s, relay 127\.0\.0\.1:[0-9]+, packets from 16 [1-9][0-9]+, from 14 [1-9][0-9]+$" \
+    "$WORK/proxyd-11.log"
 calls_stop
 finish

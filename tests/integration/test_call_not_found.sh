@@ -16,5 +16,8 @@ capture_stop
 
 pcap_check notfound
 relay_idle
+check "P11 logged the call: 404, no answer, the relay it released" \
+    grep -qE "call [^ ]+: 16 -> 99, 404, set-up [0-9]+ ms, 0\.0 s, relay 127\.0\.0\.1:[0-9]+$" \
+    "$WORK/proxyd-11.log"
 calls_stop
 finish

@@ -50,6 +50,7 @@ static void call_destroy(struct call *c)
     sip_free(c->invite);
     sip_free(c->late_offer);
     sip_free(c->held);
+    free(c->dlg);
     free(c);
 }
 

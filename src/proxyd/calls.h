@@ -72,6 +72,8 @@ struct call {
     int final_status;                 /* what the caller got */
     bool logged;                      /* its call line is written, or on its way */
     char from_user[NAT_AOR_MAX + 1];  /* the caller's ID (From) */
+    char caller_contact[256];         /* the INVITE's Contact as forwarded (step 144) */
+    struct call_dialog *dlg;          /* a confirmed relayed call's dialog (media_timeout.h) */
     struct addr caller_ip;         /* the caller's signalling IP (media_source.h); unset: unknown */
     char user[NAT_AOR_MAX + 1];    /* the Request-URI ID (field 162) */
     char call_id[CALL_ID_MAX + 1]; /* the session ID header 158 */

@@ -17,6 +17,7 @@
 #include "cancel.h"
 #include "dialog.h"
 #include "forward.h"
+#include "media_timeout.h"
 #include "msg_ctx.h"
 #include "nat_detect.h"
 #include "nat_table.h"
@@ -286,6 +287,10 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
         memset(&c->caller_ip, 0, sizeof c->caller_ip); /* a gateway's SDP without c= */
     c->state = CALL_QUERYING;
     c->caller_nat = nated;
+    char *contact = NULL;
+    if (sip_contact_uri_text(copy, &contact) == 0 && strlen(contact) < sizeof c->caller_contact)
+        memcpy(c->caller_contact, contact, strlen(contact) + 1);
+    osip_free(contact);
     snprintf(c->from_user, sizeof c->from_user, "%s",
              sip_user_valid(sip_from_user(req), NAT_AOR_MAX) ? sip_from_user(req) : "");
     c->no_offer = !sip_body_is_sdp(req);
@@ -306,7 +311,12 @@ bool messaging_handles(const osip_message_t *req)
 void messaging_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,
                           const struct proxy_rx *rx)
 {
-    if (sip_method_is(req, "CANCEL"))
+    if (sip_method_is(req, "BYE") && !sip_to_tag(req)) {
+        if (addr_list_match(&m->env->cfg->relays, &rx->src))
+            media_timeout_on_notice(m, st, req); /* relayd: this call's media died */
+        else
+            (void)txn_server_respond_status(st, 481); /* a BYE needs a dialog */
+    } else if (sip_method_is(req, "CANCEL"))
         cancel_on_request(m, st, req, rx);
     else if (sip_to_tag(req))
         dialog_on_request(m, st, req, rx);

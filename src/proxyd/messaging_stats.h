@@ -25,6 +25,7 @@ struct messaging_stats {
     uint64_t outside_requests;       /* out-of-dialog requests other than INVITE (outside.c) */
     uint64_t outside_forwarded;      /* of those, forwarded to where redirectd said */
     uint64_t outside_refused;        /* of those, answered by us: 404, 416, 482, 483, 503... */
+    uint64_t media_timeouts;         /* calls relayd found silent: BYE to both phones */
     uint64_t responses_forwarded[6]; /* by class: [0] = 1xx ... [5] = 6xx */
     uint64_t stray_forwarded;        /* 2xx retransmissions forwarded statelessly */
     uint64_t stray_dropped;          /* stray responses not ours or not forwardable */

@@ -178,6 +178,9 @@ static void register_invites(struct proxy_metrics *m)
     add(m, "pinhole_proxyd_dialog_refused_total", METRIC_COUNTER,
         "In-dialog requests refused: no dialog this proxy record-routed or holds (403/481)", NULL,
         &s->dialog_refused);
+    add(m, "pinhole_proxyd_media_timeouts_total", METRIC_COUNTER,
+        "Calls relayd found silent (its notice): BYE sent to both phones with its Reason", NULL,
+        &s->media_timeouts);
     add(m, "pinhole_proxyd_outside_requests_total", METRIC_COUNTER,
         "Out-of-dialog requests other than INVITE and REGISTER (MESSAGE, SUBSCRIBE, OPTIONS to a "
         "user...)",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "calls.h"
+#include "media_timeout.h"
 #include "pinhole/log.h"
 
 /* Decision 7: the phone wrote an address it cannot be reached on. Only for
@@ -142,6 +143,8 @@ static void answer_upstream(struct call *c, osip_message_t *resp, const struct a
     relay_upstream(c, resp, src);
     if (status >= 200)
         call_note_final(c, status);
+    if (status >= 200 && status < 300)
+        media_timeout_keep(c, resp); /* as it went upstream: rewritten */
     if (status < 200) {
         if (sip_to_tag(resp) && c->state == CALL_FORWARDED)
             c->state = CALL_EARLY;

@@ -49,6 +49,7 @@ struct relay_control_stats {
     uint64_t sessions_created;              /* fig. 10 step 64: new records */
     uint64_t sessions_reused;               /* INVITEs for a Call-ID we already relay */
     uint64_t sessions_released;             /* freed by BYE */
+    uint64_t notices_sent;                  /* proxies told a session died (relay_notice.h) */
     uint64_t streams_added;                 /* port pairs allocated by INVITEs */
     uint64_t allocation_failures;           /* INVITEs answered 503 (no port pair) */
 };

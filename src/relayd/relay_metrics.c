@@ -84,6 +84,9 @@ static void register_sessions(struct relay_metrics *m)
     add(m, "pinhole_relayd_port_pairs", METRIC_GAUGE, pairs, free_, &m->pairs_free);
     add(m, "pinhole_relayd_sessions_created_total", METRIC_COUNTER,
         "Relay sessions created by an INVITE for a new Call-ID", NULL, &c->sessions_created);
+    add(m, "pinhole_relayd_notices_total", METRIC_COUNTER,
+        "BYEs telling the proxy that created a session that relayd freed it (silence, age)", NULL,
+        &c->notices_sent);
     add(m, "pinhole_relayd_sessions_reused_total", METRIC_COUNTER,
         "INVITEs for a Call-ID already relayed (answered with the same ports)", NULL,
         &c->sessions_reused);

@@ -12,6 +12,7 @@
 #include "pinhole/txn_reply.h"
 
 #include "relay_check.h"
+#include "relay_notice.h"
 #include "setup.h"
 
 /* Lines a peer can trigger: at most 20 per 10 s. */
@@ -65,6 +66,23 @@ void relayd_table_config(const struct relayd_conf *conf, struct session_table_co
     out->latch_any = conf->latch_from == LATCH_FROM_ANY;
 }
 
+/* A session freed for silence or age: its proxy ends the call. */
+static void on_session_gone(void *arg, const char *call_id, const struct addr *owner, bool idle)
+{
+    struct relayd *d = arg;
+    struct addr self = d->ctx.tp->local;
+    if (addr_family(&self) == AF_INET ? self.u.in.sin_addr.s_addr == htonl(INADDR_ANY)
+                                      : IN6_IS_ADDR_UNSPECIFIED(&self.u.in6.sin6_addr)) {
+        uint16_t port = addr_port(&self); /* a wildcard listen: the advertised host */
+        self = d->ctx.conf->advertise_media;
+        addr_set_port(&self, port);
+    }
+    if (relay_notice_send(d->tl, d->ctx.tp, &self, call_id, owner, idle) == 0)
+        d->ctx.stats.notices_sent++;
+    else
+        d->ctx.stats.send_errors++;
+}
+
 int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *conf,
                const struct transport *tp, const struct txn_timers *timers)
 {
@@ -89,6 +107,7 @@ int relayd_new(struct relayd **out, struct loop *l, const struct relayd_conf *co
         return err;
     }
     intake_init(d);
+    session_table_on_gone(d->ctx.sessions, on_session_gone, d);
     *out = d;
     return 0;
 }

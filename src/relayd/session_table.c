@@ -33,6 +33,7 @@ struct session {
     struct latch_ep sides[LATCH_SIDES]; /* signalled IPs (port 0), for streams added later */
     uint8_t nsides;
     uint8_t nstreams;
+    struct addr owner; /* the proxy that created it; unset: nobody to tell */
     char call_id[];
 };
 
@@ -49,6 +50,8 @@ struct session_table {
     struct addr media_address;
     uint16_t port_min, port_max;
     struct log_ratelimit fd_log; /* every INVITE hits it once descriptors run out */
+    session_gone_cb on_gone;
+    void *gone_arg;
 };
 
 static void on_sweep(struct timer *tm, void *arg)
@@ -340,8 +343,21 @@ static bool expire_one(struct session_table *t, struct session *s, uint64_t now_
     }
     log_info("relay session %s %s: freed (%u streams, %llu packets)", s->call_id, why,
              (unsigned)s->nstreams, (unsigned long long)session_packets(s));
+    if (t->on_gone && addr_is_set(&s->owner))
+        t->on_gone(t->gone_arg, s->call_id, &s->owner, why[0] == 's');
     session_free(s);
     return true;
+}
+
+void session_table_on_gone(struct session_table *t, session_gone_cb cb, void *arg)
+{
+    t->on_gone = cb;
+    t->gone_arg = arg;
+}
+
+void session_set_owner(struct session *s, const struct addr *owner)
+{
+    s->owner = *owner;
 }
 
 size_t session_table_expire(struct session_table *t, uint64_t now_ms)

@@ -60,6 +60,16 @@ void session_table_free(struct session_table *t);
  * port range cannot change without a restart (-EINVAL, nothing changed). */
 int session_table_reconfigure(struct session_table *t, const struct session_table_config *cfg);
 
+/* A session freed for silence (idle true) or for its age: the proxy that
+ * created it should end the call (relay_notice.h). call_id and owner are
+ * valid during the call only. */
+typedef void (*session_gone_cb)(void *arg, const char *call_id, const struct addr *owner,
+                                bool idle);
+/* Who hears of it (NULL: nobody). */
+void session_table_on_gone(struct session_table *t, session_gone_cb cb, void *arg);
+/* The proxy that created s (the source of its first relay INVITE). */
+void session_set_owner(struct session *s, const struct addr *owner);
+
 /* Frees every session idle for session_timeout or older than max_lifetime
  * at now_ms (loop clock). The sweep timer calls it; tests call it with a
  * chosen time. Returns how many were freed. */

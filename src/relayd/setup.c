@@ -256,6 +256,7 @@ static struct session *find_or_create(struct relay_ctx *c, struct txn_server *st
         return NULL;
     }
     *created = true;
+    session_set_owner(s, txn_server_source(st)); /* told when the session dies */
     return s;
 }
 

@@ -87,7 +87,7 @@ listen = "127.0.0.1:$Y";
 media_address = "127.0.0.1";
 port_min = $RELAY_MIN; port_max = $RELAY_MAX;
 proxies = [ "127.0.0.1:$P11", "127.0.0.1:$P13", "127.0.0.1:$MON" ];
-session_timeout = 30;
+session_timeout = ${CALLS_SESSION_TIMEOUT:-30};
 log_level = "debug";
 CONF
     local n port relays peer

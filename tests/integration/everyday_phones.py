@@ -4,6 +4,10 @@
 
   everyday_phones.py P11 PH16 P13 PH14 PASSWORD16 PASSWORD14
   everyday_phones.py ring P11 PH16 P13 PH14 PASSWORD16 PASSWORD14
+  everyday_phones.py silent P11 PH16 P13 PH14 PASSWORD16 PASSWORD14 WAIT_S
+        instead: 16 (behind a "NAT": a private Via and Contact) calls 14,
+        14 answers, neither sends media; prints whether each got a BYE
+        within WAIT_S, with which Reason, from where (media timeout).
         instead: 16 calls 14, 14 rings (180) and never answers; prints when
         16 got its final and what, and whether 14 was CANCELled (Timer C).
 
@@ -52,21 +56,24 @@ def headers_all(headers, name):
 
 
 class Phone:
-    def __init__(self, user, port, proxy_port, password):
+    def __init__(self, user, port, proxy_port, password, nat=False):
         self.user, self.password = user, password
         self.proxy = (HOST, proxy_port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((HOST, port))
         self.port = port
-        self.contact = "<sip:%s@%s:%d>" % (user, HOST, port)
+        # behind a NAT, a phone writes its private address (the test's NAT
+        # is the loopback: proxyd sees 127.0.0.1:port as the source)
+        self.sent_by = "192.168.1.10:5060" if nat else "%s:%d" % (HOST, port)
+        self.contact = "<sip:%s@%s>" % (user, self.sent_by)
         self.got = []  # requests received: (first line, headers, body)
 
     def build(self, method, uri, to_user, call_id, cseq, extra="", body="", to_tag=""):
         branch = "z9hG4bK" + rand()
-        return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
+        return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s;rport\r\n"
                 "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=t%s\r\nTo: <sip:%s@%s>%s\r\n"
                 "Call-ID: %s\r\nCSeq: %d %s\r\nContact: %s\r\n%sContent-Length: %d\r\n\r\n%s"
-                % (method, uri, HOST, self.port, branch, self.user, HOST, self.user, to_user,
+                % (method, uri, self.sent_by, branch, self.user, HOST, self.user, to_user,
                    HOST, to_tag, call_id, cseq, method, self.contact, extra, len(body), body))
 
     def credentials(self, headers, method, uri, challenge):
@@ -183,7 +190,74 @@ def ring(a, b):
         code, secs, seen["cancel"], seen.get("ack", 0)))
 
 
+def silent(a, b, wait_s):
+    """16 calls 14, 14 answers, nobody sends media: relayd's session_timeout
+    must end the call at both phones."""
+    phones = [a, b]
+    for ph in phones:
+        transact(phones, ph, "REGISTER", "sip:%s:%d" % ph.proxy, ph.user, "Expires: 300\r\n",
+                 challenge="www-authenticate")
+    byes = {}
+
+    def answer(phone, first, headers, body, src):
+        method = first.split()[0]
+        if method == "INVITE" and phone is b:
+            sdp14 = ("v=0\r\no=14 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                     "t=0 0\r\nm=audio %d RTP/AVP 0\r\n" % (phone.port + 2))
+            vias = "".join("Via: %s\r\n" % v for v in headers_all(headers, "via"))
+            rr = "".join("Record-Route: %s\r\n" % v for v in headers_all(headers, "record-route"))
+            text = ("SIP/2.0 200 OK\r\n%s%sFrom: %s\r\nTo: %s;tag=a14\r\nCall-ID: %s\r\n"
+                    "CSeq: %s\r\nContact: %s\r\nContent-Type: application/sdp\r\n"
+                    "Content-Length: %d\r\n\r\n%s"
+                    % (vias, rr, header(headers, "from"), header(headers, "to"),
+                       header(headers, "call-id"), header(headers, "cseq"), phone.contact,
+                       len(sdp14), sdp14))
+            phone.sock.sendto(text.encode(), src)
+        elif method == "BYE":
+            byes[phone.user] = (header(headers, "reason"), time.monotonic())
+            reply(phone, headers, src, 200, "OK")
+
+    sdp16 = ("v=0\r\no=16 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\n"
+             "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\n")
+    call_id = "silent-%s@%s" % (rand(), HOST)
+    uri = "sip:14@%s:%d" % a.proxy
+    extra = "Content-Type: application/sdp\r\n"
+    for cseq in (1, 2):
+        text = a.build("INVITE", uri, "14", call_id, cseq, extra, sdp16)
+        a.sock.sendto(text.encode(), a.proxy)
+        key = ("16", call_id, "%d INVITE" % cseq)
+        got = pump(phones, lambda r: key in r, answer, 5)
+        code, headers = got.get(key, (None, []))
+        if code == 407:
+            a.sock.sendto(ack_for(text, headers).encode(), a.proxy)
+            extra += a.credentials(headers, "INVITE", uri, "proxy-authenticate")
+            continue
+        break
+    print("answered=%s" % code)
+    if code == 200:  # the ACK along the route set: Route = the 200's RR reversed
+        routes = list(reversed(headers_all(headers, "record-route")))
+        target = re.search(r"<([^>]+)>", header(headers, "contact")).group(1)
+        ack = ("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n%s"
+               "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 ACK\r\n"
+               "Content-Length: 0\r\n\r\n"
+               % (target, a.sent_by, rand(), "".join("Route: %s\r\n" % r for r in routes),
+                  header(headers, "from"), header(headers, "to"), call_id))
+        first = re.search(r"sip:([\d.]+):(\d+)", routes[0])
+        a.sock.sendto(ack.encode(), (first.group(1), int(first.group(2))))
+    t0 = time.monotonic()
+    pump(phones, lambda r: len(byes) == 2, answer, wait_s)
+    for user in ("16", "14"):
+        reason, at = byes.get(user, (None, None))
+        print("bye_at_%s=%d after_s=%.1f reason=%s" % (
+            user, 1 if at else 0, (at - t0) if at else -1, (reason or "none").replace(" ", "_")))
+
+
 def main():
+    if sys.argv[1] == "silent":
+        p11, ph16, p13, ph14 = (int(x) for x in sys.argv[2:6])
+        silent(Phone("16", ph16, p11, sys.argv[6], nat=True), Phone("14", ph14, p13, sys.argv[7]),
+               float(sys.argv[8]))
+        return
     if sys.argv[1] == "ring":
         p11, ph16, p13, ph14 = (int(x) for x in sys.argv[2:6])
         ring(Phone("16", ph16, p11, sys.argv[6]), Phone("14", ph14, p13, sys.argv[7]))

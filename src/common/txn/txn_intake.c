@@ -159,8 +159,11 @@ void txn_intake_receive(const struct txn_intake *in, const struct addr *src, con
 
     if (sip_parse(&m, buf, len, &res) != 0)
         refuse_unparsed(in, &m, &res, src);
-    else if (!sip_is_request(m))
-        (*in->counters.stray_responses)++; /* we send no requests: nothing to match */
+    else if (!sip_is_request(m)) {
+        /* the answer to a request of ours (relayd's notice to a proxy), or stray */
+        if (txn_client_receive(in->tl, m, src) == -ENOENT)
+            (*in->counters.stray_responses)++;
+    }
     else
         handle_request(in, &m, src);
     if (m)

@@ -4,7 +4,7 @@ message carries (issue #6), and draws the ladder of docs/signal-flows.md.
 
   calls_check.py FLOW PCAP NAME=PORT... [relay=MIN-MAX]
         FLOW: fig2a fig2b fig2c cancel busy hold notfound maxfwd failover
-        relaydown. Prints one "ok WHAT" or "FAIL WHAT: WHY" line per check;
+        relaydown lateoffer. Prints one "ok WHAT" or "FAIL WHAT: WHY" line per check;
         exit 1 when any failed.
   calls_check.py ladder PCAP NAME=PORT... [relay=MIN-MAX] [call=N] [fig=2a|2b|2c]
         prints call N's messages (default the first) as a markdown ladder,
@@ -824,6 +824,46 @@ def flow_failover(c):
     c.media("media", "rtp16", "rtp14", relay)
 
 
+def flow_lateoffer(c):
+    """Issue #16, late offer: 16 (NATed, at P11) calls 14 (at P13) with an
+    INVITE without SDP; 14's 200 carries the offer, which P11 holds while
+    relayd is asked with it, and forwards pointed at the relay; 16's ACK
+    carries the answer, pointed at the relay on its way to 14 and reported
+    to relayd; RTP flows both ways through the relay."""
+    if not c.use_call("ph16", "p11"):
+        return
+    s1 = c.find("1 INVITE without SDP", "ph16", "p11", "INVITE", cseq=2)
+    c.truth("1 carries no SDP (a late offer)", s1 is not None and not s1.body.strip())
+    ok14 = c.find("200 with 14's offer", "ph14", "p13", "200 INVITE")
+    c.sdp("200 at P13: 14's own offer", ok14, PUB_MEDIA, c.net.port["rtp14"])
+    ok11 = c.find("200 reaches P11", "p13", "p11", "200 INVITE")
+    q = c.find("relay invite with the 200's offer", "p11", "y", "INVITE")
+    if q is not None and ok11 is not None:
+        c.truth("P11 asks relayd only once the offer came (after the 200)", q.t >= ok11.t)
+        # on loopback 14 and 16 share 127.0.0.1: one value (the e2e lab has two)
+        c.expect("the relay invite names 14 ;sdp (and 16)", q.get("pinhole-sources"),
+                 LO + ";sdp")
+        c.expect("the relay invite carries the 200's own SDP", q.sdp()[0][:1], [PUB_MEDIA])
+    resp = c.find("relayd's 302", "y", "p11", "302 INVITE")
+    relay = c.sdp("relayd's 302", resp, LO, "relay")
+    ok16 = c.find("200 reaches 16", "p11", "ph16", "200 INVITE")
+    if ok16 is not None and resp is not None:
+        c.truth("the 200 waited for relayd", ok16.t >= resp.t)
+    c.same("200 at 16: the offer points at the relay", c.sdp("200 at 16", ok16, LO, "relay"),
+           relay)
+    ack = c.find("ACK with 16's answer", "ph16", "p11", "ACK")
+    c.sdp("ACK from 16: its private answer", ack, NAT_HOST, c.net.port["rtp16"])
+    ack13 = c.find("ACK P11→P13", "p11", "p13", "ACK")
+    c.same("ACK at P13: the answer points at the relay", c.sdp("ACK at P13", ack13, LO, "relay"),
+           relay)
+    rep = c.find("report of 16's answer to relayd", "p11", "y", "INVITE", nth=1)
+    if rep is not None:
+        c.expect("the report names 16 ;sdp", rep.get("pinhole-sources"), LO + ";sdp")
+        c.expect("the report carries 16's own answer", rep.sdp()[0][:1], [NAT_HOST])
+    c.relay_release("end", "p11")
+    c.media("media", "rtp16", "rtp14", relay)
+
+
 def flow_relaydown(c):
     """Every relay silent: 503 to the caller, nothing forwarded."""
     n = c.net
@@ -842,7 +882,8 @@ def flow_relaydown(c):
 
 FLOWS = {"fig2a": flow_fig2a, "fig2b": flow_fig2b, "fig2c": flow_fig2c, "busy": flow_busy,
          "notfound": flow_notfound, "maxfwd": flow_maxfwd, "cancel": flow_cancel,
-         "hold": flow_hold, "failover": flow_failover, "relaydown": flow_relaydown}
+         "hold": flow_hold, "failover": flow_failover, "relaydown": flow_relaydown,
+         "lateoffer": flow_lateoffer}
 
 
 # ---- ladder ----

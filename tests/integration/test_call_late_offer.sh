@@ -11,6 +11,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/calls_lib.sh"
 
 calls_net 61320 61339
+capture_start
 register reg16 "$P11" "$PH16" 16 nat
 register reg14 "$P13" "$PH14" 14 pub
 
@@ -24,6 +25,8 @@ check "14 got the ACK's answer pointed at the relay" \
 check "P11 took the relay from the 200 and reported 16's answer" \
     test "$(grep -c 'relay session .*: created' "$WORK/relayd.log")" -eq 1
 rtp_check uac16 uas14
+capture_stop
+pcap_check lateoffer
 relay_idle
 # issue #16: one line per call, with what each phone sent through the relay
 check "P11 logged the call: 200, set-up, duration, relay, packets each way" \

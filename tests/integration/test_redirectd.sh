@@ -4,7 +4,7 @@
 # proxy and to the serving proxy for another, 404 for an unknown ID, 403
 # for an unlisted source, Expires capping, expiry by the timer, unregister,
 # the INVITE server transaction (timer G retransmissions, absorbed INVITE
-# retransmissions, silence after the ACK), OPTIONS / 405, and SIGHUP reload.
+# retransmissions, silence after the ACK), OPTIONS, a MESSAGE query (404), and SIGHUP reload.
 source "$(dirname "$0")/lib.sh"
 
 SCEN="$SRC_DIR/tests/integration/scenarios"
@@ -125,8 +125,8 @@ sipp_case "Expires: 0 removes it, the 200 lists no binding" 127.0.0.1 "$PA" \
     "$(scenario redirectd_unregister ID=19 CHANNEL="sip:19@198.51.100.30:7000")"
 sipp_case "unregistered ID: 404" 127.0.0.1 "$PA" "$(invite_status 19 404)"
 
-# ---- OPTIONS (health check) and an unimplemented method ----
-sipp_case "OPTIONS: 200 with Allow; MESSAGE: 405 with Allow" 127.0.0.1 "$PA" \
+# ---- OPTIONS (health check) and another method (a location query) ----
+sipp_case "OPTIONS: 200 with Allow; MESSAGE for nobody: 404" 127.0.0.1 "$PA" \
     "$SCEN/redirectd_options.xml"
 
 # ---- the INVITE server transaction ----

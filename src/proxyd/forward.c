@@ -2,6 +2,9 @@
 #include "forward.h"
 
 #include <errno.h>
+#include <string.h>
+
+#include "nat_table.h"
 
 static void pop_our_route(const struct proxy_env *env, osip_message_t *copy)
 {
@@ -33,5 +36,17 @@ int forward_copy(const struct proxy_env *env, const osip_message_t *req, const s
         return err == -ELOOP || err == -ENOMEM ? err : -EINVAL;
     }
     *out = copy;
+    return 0;
+}
+
+int forward_target_check(const osip_message_t *req, char *call_id, size_t len)
+{
+    const char *user = sip_request_uri_user(req);
+    if (!sip_request_uri_is_sip(req))
+        return 416;
+    if (sip_call_id(req, call_id, len) != 0)
+        return 400;
+    if (!user || !*user || strnlen(user, NAT_AOR_MAX + 1) > NAT_AOR_MAX)
+        return 404;
     return 0;
 }

@@ -20,4 +20,10 @@
 int forward_copy(const struct proxy_env *env, const osip_message_t *req, const struct addr *src,
                  bool nated, osip_message_t **out);
 
+/* What an out-of-dialog request needs for redirectd to route it (fig. 4a):
+ * a SIP Request-URI with an ID (field 162), a Call-ID we can keep (copied
+ * into call_id[len]). Returns 0, or the status to answer: 416 (not sip:),
+ * 400 (Call-ID), 404 (no ID redirectd could know). */
+int forward_target_check(const osip_message_t *req, char *call_id, size_t len);
+
 #endif

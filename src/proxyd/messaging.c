@@ -187,19 +187,6 @@ static void forward(struct call *c)
 
 /* ---- fig. 4a: the INVITE arrives ---- */
 
-/* What we need to route it: a SIP Request-URI with an ID, a Call-ID we can
- * keep. Returns 0 or the status to answer. */
-static int invite_check(const osip_message_t *req, char *call_id, size_t len)
-{
-    const char *user = sip_request_uri_user(req);
-    if (!sip_request_uri_is_sip(req))
-        return 416;
-    if (sip_call_id(req, call_id, len) != 0)
-        return 400;
-    if (!user || !*user || strnlen(user, NAT_AOR_MAX + 1) > NAT_AOR_MAX)
-        return 404; /* no ID field 162 that redirectd could know */
-    return 0;
-}
 
 static void refuse(struct messaging *m, struct txn_server *st, int status)
 {
@@ -258,7 +245,7 @@ static void invite_on_request(struct messaging *m, struct txn_server *st, const 
         return;
     }
     (void)txn_server_respond_status(st, 100); /* decision 12: at once */
-    int status = invite_check(req, call_id, sizeof call_id);
+    int status = forward_target_check(req, call_id, sizeof call_id);
     if (status) {
         refuse(m, st, status);
         return;

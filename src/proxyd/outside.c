@@ -109,19 +109,6 @@ static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
     dialog_forward(m, st, fwd, &rx, call_id, &h);
 }
 
-/* What we need to route it, as for an INVITE: a SIP Request-URI with a
- * user, a Call-ID we can keep. Returns 0 or the status to answer. */
-static int outside_check(const osip_message_t *req, char *call_id, size_t len)
-{
-    const char *user = sip_request_uri_user(req);
-    if (!sip_request_uri_is_sip(req))
-        return 416;
-    if (sip_call_id(req, call_id, len) != 0)
-        return 400;
-    if (!user || !*user || strnlen(user, NAT_AOR_MAX + 1) > NAT_AOR_MAX)
-        return 404;
-    return 0;
-}
 
 static int copy_for(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
                     const char *call_id, osip_message_t **out)
@@ -157,7 +144,7 @@ void outside_on_request(struct messaging *m, struct txn_server *st, const osip_m
         (void)txn_server_respond_with(st, 503, (const char *const[]){"Retry-After", "5", NULL});
         return;
     }
-    int status = outside_check(req, call_id, sizeof call_id);
+    int status = forward_target_check(req, call_id, sizeof call_id);
     if (!status)
         status = copy_for(m, req, rx, call_id, &copy);
     if (status) {

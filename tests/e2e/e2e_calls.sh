@@ -5,6 +5,8 @@
 #   2a  16 (behind NAT 28, at proxy 11) calls 14 (public, at proxy 13)
 #   2b  14 calls 16
 #   2c  16 calls 18 (behind NAT 30, at proxy 13; same private address as 16)
+#   late  16 calls 18 again with an INVITE without SDP (late offer, issue
+#         #16): the relay comes from 18's 200 and 16's ACK
 #
 # Each call: INVITE/100/180/200/ACK, RTP both ways through relayd and
 # through each NAT for CALL_MS (each phone's rtp_peer counts what it got
@@ -104,15 +106,17 @@ outsider_check() {
         test "${refused:-0}" -ge 30
 }
 
-# one_call FIG CALLER_NODE PROXY CALLEE_NODE CALLEE [outsider]
+# one_call FIG CALLER_NODE PROXY CALLEE_NODE CALLEE [outsider|spray|late]
+# (late: the INVITE carries no SDP, issue #16's late offer)
 one_call() {
     local fig=$1 from=$2 proxy=$3 to=$4 callee=$5 attack=${6:-}
-    local uac="$fig-${from}" uas="$fig-${to}"
-    log "--- figure $fig: client ${from#c} calls client $callee"
+    local uac="$fig-${from}" uas="$fig-${to}" uac_scen=uac.xml uas_scen=uas.xml
+    [ "$attack" = late ] && uac_scen=uac_late.xml uas_scen=uas_late.xml
+    log "--- figure $fig: client ${from#c} calls client $callee${attack:+ ($attack)}"
     [ "$attack" = spray ] && outsider_spray
-    uas_start "$uas" "$to" "$callee"
+    uas_start "$uas" "$to" "$callee" "$uas_scen"
     [ "$attack" = outsider ] && outsider_during "$uac"
-    uac_run "$uac" "$from" "$proxy" "$callee" "${from#c}"
+    uac_run "$uac" "$from" "$proxy" "$callee" "${from#c}" "$uac_scen"
     uas_wait "$uas"
     rtp_check "$uac" "$uas"
     [ "$attack" = outsider ] && outsider_check
@@ -129,6 +133,9 @@ run_calls() {
     one_call 2a c16 "$P11" c14 14 spray
     one_call 2b c14 "$P13" c16 16
     one_call 2c c16 "$P11" c18 18 outsider
+    one_call late c16 "$P11" c18 18 late # both behind NAT, no SDP in the INVITE
+    check "late offer: 18 got the ACK's answer pointed at the relay" \
+        grep -q "answer in ack sdp $Y22:" "$WORK/late-c18.log"
     "$LAB" capture-stop
     local fig
     for fig in 2a 2b 2c; do wire_check "fig$fig" --nat "$mode" --rtp "$RTP_COUNT"; done

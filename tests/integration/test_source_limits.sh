@@ -64,8 +64,11 @@ check "proxyd logged the flood by IP" grep -q "flood: 127.0.0.5:[0-9]* is over 5
 trunk=$($CLIENT steady "$P" 127.0.0.7 700 4)
 log "trunk (700/s for 4 s, budget 500/s + 500): $trunk"
 check "the trunk lost no request (none=0)" grep -q "none=0 bad=0" <<<"$trunk"
-check "none had to be retransmitted: nothing was dropped unanswered (retx=0)" \
-    grep -q "retx=0" <<<"$trunk"
+# Dropped requests show as retransmissions (the old limiter: ~300 here);
+# a loaded machine may answer a few later than 0.5 s, which also counts.
+retx=$(field retx "$trunk")
+check "hardly any retransmitted: nothing dropped unanswered ($retx <= 28, 1 %)" \
+    test "${retx:-999}" -le 28
 check "what its budget did not cover got 503 + Retry-After (busy > 0)" \
     test "$(field busy "$trunk")" -gt 0
 check "most of it was served (ok >= 2400)" test "$(field ok "$trunk")" -ge 2400

@@ -8,18 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_LINES 512   /* a longer body is refused */
-#define SDP_MAX_MEDIA 32    /* m= lines */
-#define SDP_MAX_LINE 2048   /* one line's length */
+#include "pinhole/addr.h"
+
+#define SDP_MAX_LINES 512 /* a longer body is refused */
+#define SDP_MAX_MEDIA 32  /* m= lines */
+#define SDP_MAX_LINE 2048 /* one line's length */
 
 struct sdp;
 
 struct sdp_media_info {
-    char type[16];          /* "audio", "video", "application", ... */
-    uint16_t port;          /* 0 = stream disabled (stays 0 on rewrite) */
-    char proto[32];         /* "RTP/AVP" */
-    char conn[64];          /* effective c= address (media level, else session level); "" if none */
-    bool has_rtcp_attr;     /* an a=rtcp: line is present */
+    char type[16];      /* "audio", "video", "application", ... */
+    uint16_t port;      /* 0 = stream disabled (stays 0 on rewrite) */
+    char proto[32];     /* "RTP/AVP" */
+    char conn[64];      /* effective c= address (media level, else session level); "" if none */
+    bool has_rtcp_attr; /* an a=rtcp: line is present */
 };
 
 /* Parses body (len bytes, need not be NUL-terminated). Refuses (-EINVAL)
@@ -31,6 +33,10 @@ void sdp_free(struct sdp *s);
 size_t sdp_media_count(const struct sdp *s);
 /* Returns 0 or -ENOENT for an index out of range. */
 int sdp_media_get(const struct sdp *s, size_t index, struct sdp_media_info *out);
+/* Where media line mi says its media is: its c= as an address (port 0).
+ * Returns 0, or -ENOENT when it has none, is on hold (0.0.0.0 / ::, RFC
+ * 3264 8.4) or is not numeric. */
+int sdp_media_addr(const struct sdp_media_info *mi, struct addr *out);
 /* The session-level c= address ("" if none) into buf. */
 int sdp_session_conn(const struct sdp *s, char *buf, size_t len);
 

@@ -145,6 +145,9 @@ int sip_response_destination(const osip_message_t *m, struct addr *out);
  * NULL; param is copied. */
 #define SIP_RR_PARAM_MAX 64
 int sip_record_route_push(osip_message_t *m, const struct addr *self, const char *param);
+/* The index of the first Record-Route naming self (host and port), top
+ * first, or -ENOENT. */
+int sip_record_route_find_self(const osip_message_t *m, const struct addr *self);
 /* If the top Route names self (host and port), removes it and returns 1;
  * returns 0 when it does not, -ENOENT when there is no Route. */
 int sip_route_pop_self(osip_message_t *m, const struct addr *self);

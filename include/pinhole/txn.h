@@ -113,6 +113,11 @@ int txn_server_build(const struct txn_server *st, int status, const char *reason
  * Retry-After: 5. Returns 0 or -errno. */
 int txn_respond_stateless(const struct transport *tp, const osip_message_t *req, int status,
                           const struct addr *dst);
+/* The same from a request's bytes, never parsed (sip_reply_raw): for a
+ * datagram refused before any parse. -EINVAL when it is an ACK or has
+ * nothing to answer on (nothing sent); else 0 or -errno. */
+int txn_respond_raw(const struct transport *tp, const char *req, size_t len, int status,
+                    const struct addr *dst);
 
 /* The live INVITE server transaction a CANCEL refers to (same branch and
  * sent-by, RFC 3261 9.2), or NULL. Owned by the layer. */

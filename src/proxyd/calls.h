@@ -49,24 +49,25 @@ struct call {
     enum msg_leg kind; /* MSG_LEG_CALL; first, see msg_ctx.h */
     struct messaging *m;
     enum call_state state;
-    struct txn_server *st;            /* the caller's INVITE transaction; NULL once it ended */
-    osip_message_t *invite;           /* our copy during fig. 4a (owned); NULL once forwarded */
-    struct relay_query rq;            /* steps 146 and 153 */
-    struct redirect_query dq;         /* step 150 */
-    struct txn_client *fwd;           /* step 155's transaction until its final */
-    struct transport tp;              /* the caller's socket: queries and releases go out on it */
-    struct transport fwd_tp;          /* the socket the INVITE leaves on (decision 10) */
-    struct addr next_hop;             /* step 151 */
-    struct relay_res res;             /* the resource we hold (step 222) */
-    bool dest_checked;                /* step 152a done */
-    bool callee_nat;                  /* the destination is one of our NAT clients */
-    bool callee_reported;             /* the answerer's side went to relayd (relay_report) */
-    bool caller_nat;                  /* the caller is behind a NAT (fig. 4a step 142) */
-    bool no_offer;                    /* the INVITE had no SDP: the offer comes in the answer */
-    bool caller_reported;             /* late offer: the ACK's answer went to relayd */
-    osip_message_t *late_offer;       /* late offer: our relay INVITE from the answer (owned) */
-    osip_message_t *held;             /* late offer: the answer waiting for relayd (owned) */
-    struct addr held_src;             /* where it came from */
+    struct txn_server *st;      /* the caller's INVITE transaction; NULL once it ended */
+    osip_message_t *invite;     /* our copy during fig. 4a (owned); NULL once forwarded */
+    struct relay_query rq;      /* steps 146 and 153 */
+    struct redirect_query dq;   /* step 150 */
+    struct txn_client *fwd;     /* step 155's transaction until its final */
+    struct transport tp;        /* the caller's socket: queries and releases go out on it */
+    struct transport fwd_tp;    /* the socket the INVITE leaves on (decision 10) */
+    struct addr next_hop;       /* step 151 */
+    struct relay_res res;       /* the resource we hold (step 222) */
+    bool dest_checked;          /* step 152a done */
+    bool callee_nat;            /* the destination is one of our NAT clients */
+    bool callee_reported;       /* the answerer's side went to relayd (relay_report) */
+    bool caller_nat;            /* the caller is behind a NAT (fig. 4a step 142) */
+    bool no_offer;              /* the INVITE had no SDP: the offer comes in the answer */
+    bool caller_reported;       /* late offer: the ACK's answer went to relayd */
+    osip_message_t *late_offer; /* late offer: our relay INVITE, while relayd is asked (owned) */
+    bool late_asked;            /* relayd was asked with the answer's offer */
+    osip_message_t *held;       /* late offer: the answer waiting for relayd (owned) */
+    struct addr held_src;       /* where it came from */
     uint64_t created_ms, answered_ms; /* loop time of the INVITE, of its 2xx (0: none) */
     uint64_t final_ms;                /* of its final (0: none yet) */
     int final_status;                 /* what the caller got */

@@ -394,7 +394,7 @@ void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct 
         return; /* an ACK is never answered */
     m->stats.dialog_requests++;
     struct call *c = touch_call(m, call_id);
-    if (c && c->res.held && c->late_offer && !c->caller_reported && sip_body_is_sdp(ack)) {
+    if (c && c->res.held && c->late_asked && !c->caller_reported && sip_body_is_sdp(ack)) {
         /* the caller's answer: relayd learns its SDP ports (early media) */
         c->caller_reported = true;
         (void)relay_report(&m->relays, &c->res, c->call_id, c->user, &c->caller_ip, ack, &c->tp);

@@ -13,11 +13,6 @@ static bool is_peer(const struct proxy_env *env, const struct addr *a)
     return addr_list_match(&env->cfg->peers, a);
 }
 
-static bool hold_addr(const char *a)
-{
-    return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
-}
-
 /* The first usable c= of m's SDP. */
 static int sdp_conn(const osip_message_t *m, struct addr *ip)
 {
@@ -30,8 +25,7 @@ static int sdp_conn(const osip_message_t *m, struct addr *ip)
     if (!sip_body_is_sdp(m) || sip_body_get(m, &body, &len) != 0 || sdp_parse(&s, body, len) != 0)
         return -ENOENT;
     for (size_t i = 0; err && sdp_media_get(s, i, &mi) == 0; i++)
-        if (mi.conn[0] && !hold_addr(mi.conn) && addr_from_host_port(ip, mi.conn, 0) == 0)
-            err = 0;
+        err = sdp_media_addr(&mi, ip);
     sdp_free(s);
     return err;
 }
@@ -70,20 +64,12 @@ int media_source_pass(const struct proxy_env *env, osip_message_t *m, const stru
     return media_source_stamp(env, m, known ? &ip : NULL, next_hop);
 }
 
-static bool same_ip(const struct addr *a, const struct addr *b)
-{
-    struct addr x = *a, y = *b;
-    addr_set_port(&x, 0);
-    addr_set_port(&y, 0);
-    return addr_equal(&x, &y);
-}
-
 void media_sources_value(char *buf, size_t len, const struct addr *sdp_owner,
                          const struct addr *other)
 {
     char a[ADDR_STRLEN] = "", b[ADDR_STRLEN] = "";
     bool has_a = sdp_owner && addr_is_set(sdp_owner);
-    bool has_b = other && addr_is_set(other) && !(has_a && same_ip(sdp_owner, other));
+    bool has_b = other && addr_is_set(other) && !(has_a && addr_equal_host(sdp_owner, other));
 
     if (has_a)
         addr_host_plain(sdp_owner, a, sizeof a);

@@ -25,20 +25,11 @@ static bool header_text(const osip_message_t *m, bool from, char *out, size_t ca
     return ok;
 }
 
-/* Our own Record-Route entry: its host:port is our advertised address. */
-static bool is_ours(const struct proxy_env *env, const osip_record_route_t *rr)
-{
-    struct addr a;
-    const osip_uri_t *u = rr->url;
-    uint16_t port = u && u->port ? (uint16_t)atoi(u->port) : 5060;
-    return u && u->host && addr_from_host_port(&a, u->host, port) == 0 &&
-           addr_equal(&a, &env->cfg->advertise);
-}
-
 static bool keep_routes(struct call_dialog *d, const struct proxy_env *env,
                         const osip_message_t *ok)
 {
-    int n = osip_list_size(&ok->record_routes), k = -1;
+    int n = osip_list_size(&ok->record_routes);
+    int k = sip_record_route_find_self(ok, &env->cfg->advertise); /* our own entry */
     char list[DIALOG_ROUTES_MAX * 2 + 1][DIALOG_URI_MAX];
     if (n > DIALOG_ROUTES_MAX * 2 + 1)
         return false;
@@ -50,8 +41,6 @@ static bool keep_routes(struct call_dialog *d, const struct proxy_env *env,
             return false;
         }
         osip_free(s);
-        if (k < 0 && is_ours(env, rr))
-            k = i;
     }
     if (k < 0 || k > DIALOG_ROUTES_MAX || n - k - 1 > DIALOG_ROUTES_MAX)
         return false;
@@ -85,28 +74,6 @@ void media_timeout_keep(struct call *c, const osip_message_t *ok)
     c->dlg = d;
 }
 
-/* The next hop of a request to target along routes: the first route's
- * address, else the target's (numeric only: no DNS on the loop). */
-static int hop_of(const char *target, const char routes[][DIALOG_URI_MAX], size_t n,
-                  struct addr *out)
-{
-    const char *uri = n ? routes[0] : target;
-    osip_uri_t *u = NULL;
-    const char *lt = strchr(uri, '<');
-    char buf[DIALOG_URI_MAX];
-    snprintf(buf, sizeof buf, "%s", lt ? lt + 1 : uri);
-    char *gt = strchr(buf, '>');
-    if (gt)
-        *gt = '\0';
-    if (osip_uri_init(&u) != 0)
-        return -ENOMEM;
-    int err = osip_uri_parse(u, buf) == 0 && u->host
-                  ? addr_from_host_port(out, u->host, u->port ? (uint16_t)atoi(u->port) : 5060)
-                  : -EINVAL;
-    osip_uri_free(u);
-    return err;
-}
-
 static int send_bye(struct messaging *m, const struct call *c, const char *from, const char *to,
                     const char *target, const char routes[][DIALOG_URI_MAX], size_t n,
                     const struct transport *tp, const char *reason)
@@ -120,8 +87,6 @@ static int send_bye(struct messaging *m, const struct call *c, const char *from,
 
     for (size_t i = 0; i < n; i++)
         used += (size_t)snprintf(route + used, sizeof route - used, "Route: %s\r\n", routes[i]);
-    if (hop_of(target, routes, n, &hop) != 0)
-        return -EINVAL;
     sip_branch_new(branch, sizeof branch);
     addr_host_sip(&m->env->cfg->advertise, me, sizeof me);
     int len = snprintf(text, sizeof text,
@@ -133,6 +98,10 @@ static int send_bye(struct messaging *m, const struct call *c, const char *from,
     if (len < 0 || (size_t)len >= sizeof text)
         return -ENOSPC;
     int err = sip_parse(&bye, text, (size_t)len, &res);
+    /* loose routing (RFC 3261 16.12): the top Route, else the target;
+     * numeric only, no DNS on the loop */
+    if (!err && (err = sip_route_top(bye, &hop)) == -ENOENT)
+        err = sip_request_uri_addr(bye, &hop);
     if (err) {
         sip_free(bye);
         return err;

@@ -187,7 +187,6 @@ static void forward(struct call *c)
 
 /* ---- fig. 4a: the INVITE arrives ---- */
 
-
 static void refuse(struct messaging *m, struct txn_server *st, int status)
 {
     if (status == 482 || status == 483)

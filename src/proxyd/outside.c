@@ -109,7 +109,6 @@ static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
     dialog_forward(m, st, fwd, &rx, call_id, &h);
 }
 
-
 static int copy_for(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,
                     const char *call_id, osip_message_t **out)
 {

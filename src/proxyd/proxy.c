@@ -348,18 +348,6 @@ static void on_stray_response(void *arg, osip_message_t *resp, const struct addr
 
 /* ---- datagrams ---- */
 
-/* A request over its source's rate gets 503 + Retry-After from its raw
- * bytes (no parse, no transaction); a response or an ACK is dropped, as
- * sip_reply_raw answers neither. Sent through tp, so it is counted. */
-static void refuse_over_budget(const struct transport *tp, const struct addr *src, const char *buf,
-                               size_t len)
-{
-    static _Thread_local char out[SIP_MAX_MESSAGE + 128];
-    size_t n = 0;
-    if (sip_reply_raw(buf, len, 503, out, sizeof out, &n) == 0)
-        (void)transport_send(tp, src, out, n);
-}
-
 void proxy_receive(struct proxy *p, const struct transport *tp, const struct addr *src,
                    const char *buf, size_t len)
 {
@@ -374,7 +362,9 @@ void proxy_receive(struct proxy *p, const struct transport *tp, const struct add
         intake_receive(&p->intake, tp, src, buf, len);
         return;
     case FLOOD_REFUSE:
-        refuse_over_budget(tp, src, buf, len);
+        /* 503 + Retry-After from the raw bytes (no parse, no transaction);
+         * a response or an ACK has no answer. Through tp, so counted. */
+        (void)txn_respond_raw(tp, buf, len, 503, src);
         return;
     case FLOOD_DROP:
         return;

@@ -105,11 +105,6 @@ int relay_res_apply(const struct relay_res *res, osip_message_t *msg)
 
 /* ---- fig. 8b: reading relayd's answer ---- */
 
-static bool is_hold_addr(const char *a)
-{
-    return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
-}
-
 /* The media address of a relay SDP: the first usable c=, else (an offer
  * on hold gives a 302 on hold) the relay's own host. */
 static void media_addr(const struct sdp *s, const struct addr *relay, char *buf, size_t len)
@@ -117,7 +112,7 @@ static void media_addr(const struct sdp *s, const struct addr *relay, char *buf,
     struct sdp_media_info mi;
     struct addr a;
     for (size_t i = 0; sdp_media_get(s, i, &mi) == 0; i++) {
-        if (mi.conn[0] && !is_hold_addr(mi.conn) && addr_from_host_port(&a, mi.conn, 0) == 0) {
+        if (sdp_media_addr(&mi, &a) == 0) {
             snprintf(buf, len, "%s", mi.conn);
             return;
         }

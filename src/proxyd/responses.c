@@ -175,6 +175,8 @@ static void on_late_relay(void *arg, const struct relay_res *got)
     struct call *c = arg;
     osip_message_t *held = c->held;
     c->held = NULL;
+    sip_free(c->late_offer); /* the query is over: it borrowed it till now */
+    c->late_offer = NULL;
     if (got)
         c->res = *got;
     if (c->state == CALL_TERMINATED) { /* cancelled meanwhile */
@@ -201,7 +203,7 @@ static bool hold_for_relay(struct call *c, const osip_message_t *resp, const str
     struct addr callee;
     osip_message_t *copy = NULL;
 
-    if (c->late_offer && c->held && sip_status(resp) >= 200 && sip_status(c->held) < 200) {
+    if (c->late_asked && c->held && sip_status(resp) >= 200 && sip_status(c->held) < 200) {
         if (sip_clone(resp, &copy) != 0)
             return false;
         sip_free(c->held);
@@ -209,17 +211,20 @@ static bool hold_for_relay(struct call *c, const osip_message_t *resp, const str
         c->held_src = *src;
         return true;
     }
-    if (c->late_offer || !late_offer(c, resp))
-        return c->late_offer && relay_query_pending(&c->rq); /* a 1xx during the query: dropped */
-    if (relay_offer_from(&c->late_offer, &c->m->relays, c->call_id, c->user, resp) != 0 ||
-        sip_clone(resp, &copy) != 0)
+    if (c->late_asked || !late_offer(c, resp))
+        return c->late_asked && relay_query_pending(&c->rq); /* a 1xx during the query: dropped */
+    if (relay_offer_from(&c->late_offer, &c->m->relays, c->call_id, c->user, resp) != 0)
         return false;
+    c->late_asked = true;
     if (media_source_of(c->m->env, resp, src, &callee) != 0)
         memset(&callee, 0, sizeof callee);
     media_sources_value(sources, sizeof sources, &callee, &c->caller_ip);
-    if (relay_query_start(&c->rq, &c->m->relays, c->late_offer, &c->tp, NULL, sources,
+    if (sip_clone(resp, &copy) != 0 ||
+        relay_query_start(&c->rq, &c->m->relays, c->late_offer, &c->tp, NULL, sources,
                           on_late_relay, c) != 0) {
         sip_free(copy);
+        sip_free(c->late_offer);
+        c->late_offer = NULL;
         return false;
     }
     c->callee_reported = true; /* the query names the answerer with its SDP */

@@ -70,13 +70,8 @@ void relayd_table_config(const struct relayd_conf *conf, struct session_table_co
 static void on_session_gone(void *arg, const char *call_id, const struct addr *owner, bool idle)
 {
     struct relayd *d = arg;
-    struct addr self = d->ctx.tp->local;
-    if (addr_family(&self) == AF_INET ? self.u.in.sin_addr.s_addr == htonl(INADDR_ANY)
-                                      : IN6_IS_ADDR_UNSPECIFIED(&self.u.in6.sin6_addr)) {
-        uint16_t port = addr_port(&self); /* a wildcard listen: the advertised host */
-        self = d->ctx.conf->advertise_media;
-        addr_set_port(&self, port);
-    }
+    struct addr self;
+    setup_control_addr(&d->ctx, &self);
     if (relay_notice_send(d->tl, d->ctx.tp, &self, call_id, owner, idle) == 0)
         d->ctx.stats.notices_sent++;
     else

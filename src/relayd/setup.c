@@ -105,18 +105,24 @@ static bool addr_unspecified(const struct addr *a)
     return addr_family(a) == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->u.in6.sin6_addr);
 }
 
+void setup_control_addr(const struct relay_ctx *c, struct addr *out)
+{
+    *out = c->tp->local;
+    if (addr_unspecified(out)) {
+        uint16_t port = addr_port(out);
+        *out = c->conf->advertise_media;
+        addr_set_port(out, port);
+    }
+}
+
 /* RFC 3261 21.3: a 3xx SHOULD carry a Contact. Ours names the relay's
- * control address (advertise_media's host when listen is a wildcard). */
+ * control address. */
 static int set_contact(const struct relay_ctx *c, osip_message_t *resp)
 {
-    struct addr where = c->tp->local;
+    struct addr where;
     char text[ADDR_STRLEN], uri[ADDR_STRLEN + 8];
 
-    if (addr_unspecified(&where)) {
-        uint16_t port = addr_port(&where);
-        where = c->conf->advertise_media;
-        addr_set_port(&where, port);
-    }
+    setup_control_addr(c, &where);
     snprintf(uri, sizeof uri, "sip:%s", addr_format(&where, text, sizeof text));
     return sip_contact_replace(resp, uri, -1);
 }
@@ -165,11 +171,6 @@ static void log_session(const struct session *s, bool created)
         log_debug("relay session %s: INVITE again, RTP ports %s", session_call_id(s), ports);
 }
 
-static bool hold_conn(const char *a)
-{
-    return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
-}
-
 /* Who may latch (latch.h): each source the proxy named, with the SDP's
  * ports for the one whose SDP this is; and for that one the SDP's own c=
  * address too, latch only (port 0: nothing is sent to an address a message
@@ -187,8 +188,8 @@ static void set_sides(struct relay_ctx *c, struct txn_server *st, const struct r
 
     while (n < SDP_MAX_MEDIA && sdp_media_get(offer->sdp, n, &mi) == 0) {
         ports[n++] = mi.port;
-        if (!has_conn && mi.port && mi.conn[0] && !hold_conn(mi.conn))
-            has_conn = addr_from_host_port(&conn, mi.conn, 0) == 0;
+        if (!has_conn && mi.port)
+            has_conn = sdp_media_addr(&mi, &conn) == 0;
     }
     for (size_t k = 0; k < srcs->n; k++) {
         int err = session_set_side(s, &srcs->v[k].ip, srcs->v[k].sdp ? ports : NULL, n);

@@ -26,6 +26,11 @@
  * BYE, without making callers wait for the whole session_timeout. */
 #define SETUP_RETRY_AFTER_S "30"
 
+/* relayd's control address as a proxy reaches it: listen, or
+ * advertise_media's host at listen's port when listen is a wildcard. For
+ * the 302's Contact and the Via of relayd's own requests. */
+void setup_control_addr(const struct relay_ctx *c, struct addr *out);
+
 /* Records the phones named in Pinhole-Sources (relay_sources.h) as the
  * session's sides, with the SDP's ports for the one marked ;sdp.
  * Answers 302 with the relay SDP, or 400 (no/bad SDP, a malformed

@@ -83,6 +83,13 @@ size_t sdp_media_count(const struct sdp *s)
     return s ? s->nmedia : 0;
 }
 
+int sdp_media_addr(const struct sdp_media_info *mi, struct addr *out)
+{
+    if (!mi->conn[0] || strcmp(mi->conn, "0.0.0.0") == 0 || strcmp(mi->conn, "::") == 0)
+        return -ENOENT;
+    return addr_from_host_port(out, mi->conn, 0) == 0 ? 0 : -ENOENT;
+}
+
 int sdp_media_get(const struct sdp *s, size_t index, struct sdp_media_info *out)
 {
     struct sdp_mline_view mv;

@@ -54,6 +54,18 @@ int sip_route_pop_self(osip_message_t *m, const struct addr *self)
     return 1;
 }
 
+int sip_record_route_find_self(const osip_message_t *m, const struct addr *self)
+{
+    struct addr a;
+    int n = m ? osip_list_size(&m->record_routes) : 0;
+    for (int i = 0; i < n; i++) {
+        const osip_record_route_t *rr = osip_list_get(&m->record_routes, i);
+        if (sip_uri_addr(rr->url, &a) == 0 && addr_equal(&a, self))
+            return i;
+    }
+    return -ENOENT;
+}
+
 int sip_route_top(const osip_message_t *m, struct addr *out)
 {
     const osip_route_t *r = m ? osip_list_get(&m->routes, 0) : NULL;

@@ -163,8 +163,7 @@ void txn_intake_receive(const struct txn_intake *in, const struct addr *src, con
         /* the answer to a request of ours (relayd's notice to a proxy), or stray */
         if (txn_client_receive(in->tl, m, src) == -ENOENT)
             (*in->counters.stray_responses)++;
-    }
-    else
+    } else
         handle_request(in, &m, src);
     if (m)
         sip_free(m);

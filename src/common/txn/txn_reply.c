@@ -54,14 +54,9 @@ int txn_reply_stateless(const struct txn_reply *r, const osip_message_t *req, in
 int txn_reply_raw(const struct txn_reply *r, const char *req, size_t len, int status,
                   const struct addr *src)
 {
-    /* the request's Via, From, To, Call-ID and CSeq fit in what it came in */
-    static _Thread_local char buf[SIP_MAX_MESSAGE + 128];
-    size_t n = 0;
-    int err = sip_reply_raw(req, len, status, buf, sizeof buf, &n);
+    int err = txn_respond_raw(r->tp, req, len, status, src);
     if (err == -EINVAL)
         return err; /* an ACK, or nothing to answer on: not a send error */
-    if (!err)
-        err = transport_send(r->tp, src, buf, n);
     count(r, status, err);
     return err;
 }

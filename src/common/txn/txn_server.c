@@ -399,6 +399,16 @@ struct txn_server *txn_server_find_invite(struct txn_layer *tl, const osip_messa
     return table_get(tl->servers, key);
 }
 
+int txn_respond_raw(const struct transport *tp, const char *req, size_t len, int status,
+                    const struct addr *dst)
+{
+    /* the request's Via, From, To, Call-ID and CSeq fit in what it came in */
+    static _Thread_local char buf[SIP_MAX_MESSAGE + 128];
+    size_t n = 0;
+    int err = sip_reply_raw(req, len, status, buf, sizeof buf, &n);
+    return err ? err : transport_send(tp, dst, buf, n);
+}
+
 int txn_respond_stateless(const struct transport *tp, const osip_message_t *req, int status,
                           const struct addr *dst)
 {

@@ -106,31 +106,38 @@ static int dialog_admit(const struct messaging *m, const osip_message_t *req,
 
 /* ---- routing (§16.12) ---- */
 
+int dialog_hop_to(const struct messaging *m, const struct addr *to, const char *user,
+                  const struct transport *in_tp, struct dialog_hop *h)
+{
+    struct nat_binding b;
+    if (proxy_env_is_us(m->env, to, in_tp))
+        return 482;
+    /* No request from outside goes to our own servers' control ports: only
+     * the queries proxyd itself builds may (relay_client, redirect_client). */
+    if (proxy_env_trusted(m->env, to))
+        return 403;
+    h->to = *to;
+    h->tp = *in_tp;
+    h->nat_client = false;
+    if (user && nat_table_lookup(m->env->nat, user, &b) == 0 && addr_equal(&b.nat, to)) {
+        h->tp = b.tp; /* decision 10 */
+        h->nat_client = true;
+    }
+    return 0;
+}
+
 /* The next hop: the top Route left after ours, else the Request-URI (the
  * peer's Contact, already its NAT address by step 144 or decision 7). */
 static int next_hop(struct messaging *m, const osip_message_t *copy, const struct proxy_rx *rx,
                     struct dialog_hop *h)
 {
-    struct nat_binding b;
-    const char *user = sip_request_uri_user(copy);
-    int err = sip_route_top(copy, &h->to);
+    struct addr to;
+    int err = sip_route_top(copy, &to);
     if (err == -ENOENT)
-        err = sip_request_uri_addr(copy, &h->to);
+        err = sip_request_uri_addr(copy, &to);
     if (err)
         return 404; /* a name or no host: we resolve nothing */
-    if (proxy_env_is_us(m->env, &h->to, rx->tp))
-        return 482;
-    /* No request from outside goes to our own servers' control ports: only
-     * the queries proxyd itself builds may (relay_client, redirect_client). */
-    if (proxy_env_trusted(m->env, &h->to))
-        return 403;
-    h->tp = *rx->tp;
-    h->nat_client = false;
-    if (user && nat_table_lookup(m->env->nat, user, &b) == 0 && addr_equal(&b.nat, &h->to)) {
-        h->tp = b.tp; /* decision 10 */
-        h->nat_client = true;
-    }
-    return 0;
+    return dialog_hop_to(m, &to, sip_request_uri_user(copy), rx->tp, h);
 }
 
 static void refuse_log(struct messaging *m, const osip_message_t *req, const struct proxy_rx *rx,

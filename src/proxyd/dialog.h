@@ -45,6 +45,12 @@ void dialog_on_ack(struct messaging *m, const osip_message_t *ack, const struct 
 /* A CANCEL matched the re-INVITE of d (cancel.c): CANCEL downstream, or
  * 487 when it is still waiting for relayd. */
 void dialog_cancel(struct dlg_req *d);
+/* The hop to `to` for a request to `user` that came in on in_tp: 482 when
+ * `to` is this proxy, 403 when it is one of our own servers (only our own
+ * queries go there), else 0 with h filled: the socket the user's REGISTER
+ * came in on when `to` is that NAT client (decision 10), in_tp otherwise. */
+int dialog_hop_to(const struct messaging *m, const struct addr *to, const char *user,
+                  const struct transport *in_tp, struct dialog_hop *h);
 /* Forwards fwd (taken: our copy, routed, its Request-URI set; our Via
  * is pushed here) to h in a client transaction tied to st, as the
  * "others" above: responses go back through st (fig. 4d), silence gives

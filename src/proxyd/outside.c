@@ -10,7 +10,6 @@
 #include "forward.h"
 #include "media_source.h"
 #include "nat_detect.h"
-#include "nat_table.h"
 #include "pinhole/log.h"
 
 struct out_req {
@@ -55,27 +54,6 @@ static bool starts_dialog(const osip_message_t *req)
     return sip_method_is(req, "SUBSCRIBE") || sip_method_is(req, "REFER");
 }
 
-/* What the 302 named, checked as dialog.c checks a next hop. */
-static int hop_for(struct out_req *o, const struct addr *next_hop, struct dialog_hop *h)
-{
-    struct proxy_env *env = o->m->env;
-    struct nat_binding b;
-    const char *user = sip_request_uri_user(o->copy);
-
-    if (proxy_env_is_us(env, next_hop, &o->in_tp))
-        return 482; /* redirectd named us for a user we do not serve */
-    if (proxy_env_trusted(env, next_hop))
-        return 403;
-    h->to = *next_hop;
-    h->tp = o->in_tp;
-    h->nat_client = false;
-    if (user && nat_table_lookup(env->nat, user, &b) == 0 && addr_equal(&b.nat, next_hop)) {
-        h->tp = b.tp; /* decision 10 */
-        h->nat_client = true;
-    }
-    return 0;
-}
-
 static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
 {
     struct out_req *o = arg;
@@ -87,8 +65,8 @@ static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
         out_free(o);
         return;
     }
-    if (status == 302)
-        status = hop_for(o, next_hop, &h);
+    if (status == 302) /* what the 302 named, checked as any next hop */
+        status = dialog_hop_to(m, next_hop, sip_request_uri_user(o->copy), &o->in_tp, &h);
     if (status == 0 && (sip_request_uri_set(o->copy, next_hop) != 0 ||
                         media_source_pass(m->env, o->copy, &o->src, &h.to) != 0))
         status = 500;

@@ -88,6 +88,9 @@ int sip_clone(const osip_message_t *m, osip_message_t **out);
 bool sip_is_request(const osip_message_t *m);
 const char *sip_method(const osip_message_t *m); /* requests: "INVITE"; NULL for responses */
 int sip_status(const osip_message_t *m);         /* responses: 100..699; 0 for requests */
+/* A response's status becomes `status` with its standard reason phrase
+ * (a proxy turning a downstream 503 into 500). 0, -EINVAL, -ENOMEM. */
+int sip_status_set(osip_message_t *m, int status);
 bool sip_method_is(const osip_message_t *m, const char *method);
 /* "number" or "number@host" into buf. Returns 0, -ENOENT, -ENOSPC. */
 int sip_call_id(const osip_message_t *m, char *buf, size_t len);
@@ -171,17 +174,29 @@ int sip_path_first(const osip_message_t *m, struct addr *out);
 int sip_contact_count(const osip_message_t *m);
 /* First Contact's URI host:port as an address (-ENOENT, -EINVAL when a name). */
 int sip_contact_addr(const osip_message_t *m, struct addr *out);
+/* The same for the i-th Contact (from 0). */
+int sip_contact_addr_at(const osip_message_t *m, int i, struct addr *out);
 /* First Contact's URI as text ("sip:alice@1.2.3.4:5060"); caller frees with osip_free. */
 int sip_contact_uri_text(const osip_message_t *m, char **out);
 /* Rewrites the first Contact URI's host and port (patent step 144). */
 int sip_contact_set(osip_message_t *m, const struct addr *to);
 /* Replaces all Contacts with one "<uri>" and optional ";expires=N" (N < 0: none). */
 int sip_contact_replace(osip_message_t *m, const char *uri, long expires);
+/* The i-th Contact (from 0): its URI as text (*uri, caller frees with
+ * osip_free), its expires param (-1: absent) and its q in thousandths (-1:
+ * absent). Returns 0, -ENOENT (no such Contact, or "*"), -EINVAL (expires
+ * or q malformed: *uri stays NULL), -ENOMEM. */
+int sip_contact_at(const osip_message_t *m, int i, char **uri, long *expires, int *q);
+/* Appends "<uri>[;q=N.NNN][;expires=N]" (q < 0, expires < 0: left out). */
+int sip_contact_add(osip_message_t *m, const char *uri, long expires, int q);
+void sip_contacts_clear(osip_message_t *m);
 /* Contact "*" (unregister all). */
 bool sip_contact_is_star(const osip_message_t *m);
 /* Expires for a REGISTER: the first Contact's expires param, else the Expires
  * header, else -1. Non-numeric or > 2^32-1 gives -EINVAL. */
 long sip_register_expires(const osip_message_t *m);
+/* The Expires header alone: -1 when absent, -EINVAL when malformed. */
+long sip_expires_header(const osip_message_t *m);
 /* Sets the Expires header (replacing it) and the first Contact's expires param if present. */
 int sip_set_expires(osip_message_t *m, long seconds);
 

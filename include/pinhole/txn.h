@@ -174,9 +174,15 @@ int txn_client_receive(struct txn_layer *tl, osip_message_t *resp, const struct 
 /* Sends the CANCEL for INVITE transaction `inv`, still waiting for its
  * final (RFC 3261 9.1), in a client transaction of its own to the same
  * destination through the same transport; fire and forget (the INVITE's
- * 487 comes through inv's callback). Returns 0, -EALREADY (inv has its
+ * 487 comes through inv's callback). Before any provisional response it is
+ * held and sent when the first one comes (RFC 3261 9.1), or never when a
+ * final or the timeout comes first. Returns 0, -EALREADY (inv has its
  * final: nothing to cancel) or -errno. */
 int txn_client_cancel(struct txn_client *inv);
+/* The same with a Reason header (RFC 3326), e.g. a forking proxy's
+ * "SIP;cause=200;text=\"Call completed elsewhere\"" (reason copied;
+ * NULL: none). */
+int txn_client_cancel_reason(struct txn_client *inv, const char *reason);
 /* The user loses interest: no callback comes any more; the layer still
  * ACKs and absorbs what RFC 3261 requires, then frees it. */
 void txn_client_abandon(struct txn_client *ct);

@@ -36,8 +36,9 @@ static void call_destroy(struct call *c)
     if (!m->env->closing) {
         if (c->st)
             txn_server_set_user(c->st, NULL, NULL);
-        if (c->fwd)
-            txn_client_abandon(c->fwd);
+        for (size_t i = 0; i < c->nbr; i++)
+            if (c->br[i].fwd)
+                txn_client_abandon(c->br[i].fwd);
         call_release_relay(c);
         if (!c->logged) { /* not relayed: nothing to wait for */
             struct call_record rec;
@@ -50,6 +51,7 @@ static void call_destroy(struct call *c)
     sip_free(c->invite);
     sip_free(c->late_offer);
     sip_free(c->held);
+    sip_free(c->best);
     free(c->dlg);
     free(c);
 }
@@ -153,6 +155,28 @@ struct call *call_find(const struct messaging *m, const char *call_id)
 void call_expire_in(struct call *c, uint64_t ms)
 {
     (void)table_touch(c->m->calls->t, c->call_id, deadline(c->m->calls, ms));
+}
+
+struct call_branch *call_branch_at(struct call *c, const struct addr *addr)
+{
+    for (size_t i = 0; i < c->nbr; i++)
+        if (addr_equal(&c->br[i].hop, addr))
+            return &c->br[i];
+    return NULL;
+}
+
+void call_cancel_branches(struct call *c, const struct call_branch *except, const char *reason)
+{
+    for (size_t i = 0; i < c->nbr; i++) {
+        struct call_branch *b = &c->br[i];
+        if (b == except || !b->fwd || b->status)
+            continue;
+        int err = txn_client_cancel_reason(b->fwd, reason);
+        if (!err && except)
+            c->m->stats.fork_cancelled++;
+        if (err && err != -EALREADY && log_ratelimit_allow(&c->m->rl))
+            log_info("call %s: CANCEL not forwarded: error %d", c->call_id, err);
+    }
 }
 
 static void on_server_end(struct txn_server *st, void *arg)

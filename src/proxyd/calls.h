@@ -45,29 +45,44 @@ enum call_state {
     CALL_TERMINATED,   /* failed, cancelled or answered >= 300: lingering */
 };
 
+/* One target of a forked INVITE (RFC 3261 16.7): a phone of the user, or
+ * the proxy serving it. The call owns its branches; a branch's client
+ * transaction has the branch as its callback argument. */
+struct call_branch {
+    struct call *c;
+    struct txn_client *fwd; /* step 155's transaction until its final (or timeout) */
+    struct addr hop;        /* step 151: what the 302 named */
+    struct transport tp;    /* the socket the INVITE leaves on (decision 10) */
+    bool nat;               /* the target is one of our NAT clients */
+    int status;             /* its final (408: no answer); 0 while it rings */
+};
+
 struct call {
     enum msg_leg kind; /* MSG_LEG_CALL; first, see msg_ctx.h */
     struct messaging *m;
     enum call_state state;
-    struct txn_server *st;      /* the caller's INVITE transaction; NULL once it ended */
-    osip_message_t *invite;     /* our copy during fig. 4a (owned); NULL once forwarded */
-    struct relay_query rq;      /* steps 146 and 153 */
-    struct redirect_query dq;   /* step 150 */
-    struct txn_client *fwd;     /* step 155's transaction until its final */
-    struct transport tp;        /* the caller's socket: queries and releases go out on it */
-    struct transport fwd_tp;    /* the socket the INVITE leaves on (decision 10) */
-    struct addr next_hop;       /* step 151 */
-    struct relay_res res;       /* the resource we hold (step 222) */
-    bool dest_checked;          /* step 152a done */
-    bool callee_nat;            /* the destination is one of our NAT clients */
-    bool callee_reported;       /* the answerer's side went to relayd (relay_report) */
-    bool caller_nat;            /* the caller is behind a NAT (fig. 4a step 142) */
-    bool no_offer;              /* the INVITE had no SDP: the offer comes in the answer */
-    bool caller_reported;       /* late offer: the ACK's answer went to relayd */
-    osip_message_t *late_offer; /* late offer: our relay INVITE, while relayd is asked (owned) */
-    bool late_asked;            /* relayd was asked with the answer's offer */
-    osip_message_t *held;       /* late offer: the answer waiting for relayd (owned) */
-    struct addr held_src;       /* where it came from */
+    struct txn_server *st;    /* the caller's INVITE transaction; NULL once it ended */
+    osip_message_t *invite;   /* our copy during fig. 4a (owned); NULL once forwarded */
+    struct relay_query rq;    /* steps 146 and 153 */
+    struct redirect_query dq; /* step 150 */
+    struct call_branch br[REDIRECT_TARGETS_MAX]; /* the 302's targets, best first */
+    size_t nbr;                                  /* how many of br are in use */
+    struct call_branch *won;                     /* whose 2xx went up first; NULL till then */
+    osip_message_t *best;        /* the best final so far while others ring (owned) */
+    struct call_branch *best_br; /* where it came from */
+    struct addr best_src;
+    struct transport tp;         /* the caller's socket: queries and releases go out on it */
+    struct relay_res res;        /* the resource we hold (step 222) */
+    bool dest_checked;           /* step 152a done */
+    bool callee_reported;        /* the answerer's side went to relayd (relay_report) */
+    bool caller_nat;             /* the caller is behind a NAT (fig. 4a step 142) */
+    bool no_offer;               /* the INVITE had no SDP: the offer comes in the answer */
+    bool caller_reported;        /* late offer: the ACK's answer went to relayd */
+    osip_message_t *late_offer;  /* late offer: our relay INVITE, while relayd is asked (owned) */
+    bool late_asked;             /* relayd was asked with the answer's offer */
+    osip_message_t *held;        /* late offer: the answer waiting for relayd (owned) */
+    struct call_branch *held_br; /* the branch it came on */
+    struct addr held_src;        /* where it came from */
     uint64_t created_ms, answered_ms; /* loop time of the INVITE, of its 2xx (0: none) */
     uint64_t final_ms;                /* of its final (0: none yet) */
     int final_status;                 /* what the caller got */
@@ -101,6 +116,12 @@ void call_expire_in(struct call *c, uint64_t ms);
 /* The caller's final response is `status` (the first one counts): for the
  * call log line (call_log.h). */
 void call_note_final(struct call *c, int status);
+
+/* The branch whose target is addr (a response's source), or NULL. */
+struct call_branch *call_branch_at(struct call *c, const struct addr *addr);
+/* CANCELs every branch still ringing but `except` (may be NULL), with an
+ * RFC 3326 Reason when reason is not NULL. */
+void call_cancel_branches(struct call *c, const struct call_branch *except, const char *reason);
 
 /* Ties the caller's INVITE transaction to the call (until either ends). */
 void call_attach_server(struct call *c, struct txn_server *st);

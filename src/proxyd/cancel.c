@@ -7,19 +7,13 @@
 #include "dialog.h"
 #include "pinhole/log.h"
 
-static void cancel_downstream(struct messaging *m, struct txn_client *inv)
-{
-    int err = txn_client_cancel(inv);
-    if (err && err != -EALREADY && log_ratelimit_allow(&m->rl))
-        log_info("CANCEL not forwarded: error %d", err);
-}
-
+/* §16.10: every branch still ringing gets its CANCEL. */
 static void cancel_call(struct call *c)
 {
-    if (c->fwd)
-        cancel_downstream(c->m, c->fwd);
-    else if (c->state == CALL_QUERYING)
+    if (c->state == CALL_QUERYING)
         call_fail(c, 487);
+    else
+        call_cancel_branches(c, NULL, NULL);
 }
 
 void cancel_on_request(struct messaging *m, struct txn_server *st, const osip_message_t *req,

@@ -119,7 +119,7 @@ int dialog_hop_to(const struct messaging *m, const struct addr *to, const char *
     h->to = *to;
     h->tp = *in_tp;
     h->nat_client = false;
-    if (user && nat_table_lookup(m->env->nat, user, &b) == 0 && addr_equal(&b.nat, to)) {
+    if (user && nat_table_lookup_at(m->env->nat, user, to, &b) == 0) {
         h->tp = b.tp; /* decision 10 */
         h->nat_client = true;
     }

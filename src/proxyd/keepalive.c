@@ -16,6 +16,7 @@ struct probe {
     struct keepalive *ka;
     struct dlist link; /* in ka->probes */
     uint32_t id;       /* the table entry it was sent for */
+    struct addr nat;   /* that entry's NAT address: which of the AOR's phones */
     char aor[NAT_AOR_MAX + 1];
 };
 
@@ -81,13 +82,13 @@ void keepalive_reconfigure(struct keepalive *ka)
 }
 
 /* KEEPALIVE_MAX_MISSES in a row: the NAT binding (or the phone) is gone. */
-static void drop_client(struct keepalive *ka, const char *aor)
+static void drop_client(struct keepalive *ka, const char *aor, const struct addr *nat)
 {
     struct nat_binding b;
     char who[ADDR_STRLEN];
-    if (nat_table_lookup(ka->env->nat, aor, &b) != 0)
+    if (nat_table_lookup_at(ka->env->nat, aor, nat, &b) != 0)
         return;
-    nat_table_remove(ka->env->nat, aor);
+    nat_table_remove_at(ka->env->nat, aor, nat);
     ka->env->stats.nat_clients_dropped++;
     log_notice("keepalive: %s at %s stopped answering, dropped", aor,
                addr_format(&b.nat, who, sizeof who));
@@ -111,7 +112,7 @@ static void on_options_answer(struct txn_client *ct, osip_message_t *resp, const
         ka->env->stats.keepalive_failures++;
     int missed = nat_table_keepalive_result(ka->env->nat, pr->aor, pr->id, answered);
     if (missed >= KEEPALIVE_MAX_MISSES)
-        drop_client(ka, pr->aor);
+        drop_client(ka, pr->aor, &pr->nat);
     probe_free(pr);
 }
 
@@ -140,6 +141,7 @@ static int send_options(struct keepalive *ka, const char *aor, const struct nat_
     pr->ka = ka;
     pr->id = b->id;
     memcpy(pr->aor, aor, strlen(aor) + 1);
+    pr->nat = b->nat;
     dlist_push(&ka->probes, &pr->link);
     err = txn_client_send(ka->env->txn, m, &b->nat, &b->tp, on_options_answer, pr, NULL);
     if (err)

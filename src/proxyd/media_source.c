@@ -64,16 +64,39 @@ int media_source_pass(const struct proxy_env *env, osip_message_t *m, const stru
     return media_source_stamp(env, m, known ? &ip : NULL, next_hop);
 }
 
+void media_sources_list(char *buf, size_t len, const struct addr *ips, size_t n)
+{
+    size_t used = 0, listed = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && listed < MEDIA_SOURCES_MAX; i++) {
+        char host[ADDR_STRLEN];
+        bool dup = false;
+        if (!addr_is_set(&ips[i]))
+            continue;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = addr_is_set(&ips[j]) && addr_equal_host(&ips[j], &ips[i]);
+        if (dup)
+            continue;
+        addr_host_plain(&ips[i], host, sizeof host);
+        int w = snprintf(buf + used, len - used, "%s%s%s", listed ? ", " : "", host,
+                         i == 0 ? ";sdp" : "");
+        if (w < 0 || (size_t)w >= len - used) {
+            buf[used] = '\0'; /* what fits: never half an address */
+            return;
+        }
+        used += (size_t)w;
+        listed++;
+    }
+}
+
 void media_sources_value(char *buf, size_t len, const struct addr *sdp_owner,
                          const struct addr *other)
 {
-    char a[ADDR_STRLEN] = "", b[ADDR_STRLEN] = "";
-    bool has_a = sdp_owner && addr_is_set(sdp_owner);
-    bool has_b = other && addr_is_set(other) && !(has_a && addr_equal_host(sdp_owner, other));
-
-    if (has_a)
-        addr_host_plain(sdp_owner, a, sizeof a);
-    if (has_b)
-        addr_host_plain(other, b, sizeof b);
-    snprintf(buf, len, "%s%s%s%s", a, has_a ? ";sdp" : "", has_a && has_b ? ", " : "", b);
+    struct addr ips[2];
+    memset(ips, 0, sizeof ips);
+    if (sdp_owner)
+        ips[0] = *sdp_owner;
+    if (other)
+        ips[1] = *other;
+    media_sources_list(buf, len, ips, 2);
 }

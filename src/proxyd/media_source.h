@@ -26,7 +26,8 @@
 
 #define MEDIA_SOURCE_HEADER "Pinhole-Source"   /* between proxies: one IP */
 #define MEDIA_SOURCES_HEADER "Pinhole-Sources" /* to relayd: "IP;sdp, IP" */
-#define MEDIA_SOURCES_LEN 112                  /* two IPv6 addresses and ";sdp, " */
+#define MEDIA_SOURCES_MAX 4                    /* relayd takes as many (LATCH_SIDES) */
+#define MEDIA_SOURCES_LEN 200                  /* four IPv6 addresses, ";sdp" and ", " */
 
 /* The IP address of the phone behind m, which came from src: src's when
  * src is not a peer (the phone sent it to us); a peer's stamp; for a peer
@@ -54,5 +55,9 @@ int media_source_pass(const struct proxy_env *env, osip_message_t *m, const stru
  * neither is known. */
 void media_sources_value(char *buf, size_t len, const struct addr *sdp_owner,
                          const struct addr *other);
+/* The same for several phones (a forked call's): ips[0] is the SDP's owner,
+ * the rest plain; unset ones and repeated IPs left out, at most
+ * MEDIA_SOURCES_MAX. */
+void media_sources_list(char *buf, size_t len, const struct addr *ips, size_t n);
 
 #endif

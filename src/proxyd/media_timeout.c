@@ -129,7 +129,7 @@ void media_timeout_on_notice(struct messaging *m, struct txn_server *st, const o
     if (c->state == CALL_CONFIRMED && c->dlg) {
         const struct call_dialog *d = c->dlg;
         int a = send_bye(m, c, d->caller, d->callee, d->callee_target, d->to_callee, d->n_to_callee,
-                         &c->fwd_tp, reason);
+                         c->won ? &c->won->tp : &c->tp, reason);
         int b = send_bye(m, c, d->callee, d->caller, d->caller_target, d->to_caller, d->n_to_caller,
                          &c->tp, reason);
         log_notice("call %s: relayd found its media silent: BYE to %s (%s) and %s (%s)", call_id,

@@ -80,25 +80,42 @@ size_t messaging_calls_in_setup(const struct messaging *m)
 static void forward(struct call *c);
 static void on_relay_done(void *arg, const struct relay_res *got);
 
-/* Step 152a: is the destination one of our NAT clients? Then requests to
- * it leave from the socket its REGISTER came in on (decision 10), and
+/* The signalling IPs of our NAT clients among the call's targets, for the
+ * relay's latch list (media_source.h): the caller's, then theirs. */
+static void branch_sources(const struct call *c, char *out, size_t len)
+{
+    struct addr ips[MEDIA_SOURCES_MAX];
+    size_t n = 0;
+    ips[n++] = c->caller_ip;
+    for (size_t i = 0; i < c->nbr && n < MEDIA_SOURCES_MAX; i++)
+        if (c->br[i].nat)
+            ips[n++] = c->br[i].hop;
+    media_sources_list(out, len, ips, n);
+}
+
+/* Step 152a for each target: is it one of our NAT clients? Then requests
+ * to it leave from the socket its REGISTER came in on (decision 10), and
  * without a relay yet (152b: none held, none in the SDP) we get one now
  * (153). Returns true when that query is out. */
 static bool check_destination(struct call *c)
 {
     struct messaging *m = c->m;
     struct nat_binding b;
-
     char sources[MEDIA_SOURCES_LEN];
+    bool any = false;
 
-    c->fwd_tp = c->tp;
-    if (nat_table_lookup(m->env->nat, c->user, &b) != 0)
+    for (size_t i = 0; i < c->nbr; i++) {
+        struct call_branch *br = &c->br[i];
+        br->tp = c->tp;
+        if (nat_table_lookup_at(m->env->nat, c->user, &br->hop, &b) != 0)
+            continue;
+        br->nat = any = true;
+        br->tp = b.tp;
+    }
+    if (!any || c->res.held || !sip_body_is_sdp(c->invite) ||
+        relay_sdp_is_relayed(&m->relays, c->invite))
         return false;
-    c->callee_nat = true;
-    c->fwd_tp = b.tp;
-    if (c->res.held || !sip_body_is_sdp(c->invite) || relay_sdp_is_relayed(&m->relays, c->invite))
-        return false;
-    media_sources_value(sources, sizeof sources, &c->caller_ip, &b.nat);
+    branch_sources(c, sources, sizeof sources);
     if (relay_query_start(&c->rq, &m->relays, c->invite, &c->tp, NULL, sources, on_relay_done, c) !=
         0)
         call_fail(c, 503);
@@ -133,19 +150,22 @@ static void on_relay_done(void *arg, const struct relay_res *got)
     resume(c);
 }
 
-static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
+static void on_redirect_done(void *arg, int status, const struct redirect_targets *t)
 {
     struct call *c = arg;
     if (status != 302) {
         call_fail(c, status); /* 404 from redirectd, or 503 */
         return;
     }
-    c->next_hop = *next_hop; /* step 151 waits for forward() */
+    /* step 151 waits for forward(); every phone of the user rings */
+    for (size_t i = 0; i < t->n; i++)
+        c->br[i] = (struct call_branch){.c = c, .hop = t->hop[i], .tp = c->tp};
+    c->nbr = t->n;
     resume(c);
 }
 
-/* Steps 148/154, 151, 136, 138 and 155 on our copy. */
-static int build_forward(struct call *c, osip_message_t *fwd)
+/* Steps 148/154, 151, 136, 138 and 155 on a copy for one branch. */
+static int build_forward(struct call *c, const struct call_branch *b, osip_message_t *fwd)
 {
     const struct addr *self = &c->m->env->cfg->advertise;
     char mark[DIALOG_MARK_PARAM_LEN];
@@ -153,36 +173,64 @@ static int build_forward(struct call *c, osip_message_t *fwd)
     if (!err && c->res.held)
         err = relay_res_apply(&c->res, fwd);
     if (!err)
-        err = sip_request_uri_set(fwd, &c->next_hop);
+        err = sip_request_uri_set(fwd, &b->hop);
     if (!err)
-        err = sip_via_push(fwd, self, NULL, NULL, 0);
+        err = sip_via_push(fwd, self, NULL, NULL, 0); /* a branch id of its own */
     if (!err)
         err = sip_record_route_push(fwd, self, mark);
     if (!err)
-        err = media_source_stamp(c->m->env, fwd, &c->caller_ip, &c->next_hop);
+        err = media_source_stamp(c->m->env, fwd, &c->caller_ip, &b->hop);
     return err;
 }
 
+/* One branch out; a branch that cannot be sent counts as answered `status`. */
+static int forward_branch(struct call *c, struct call_branch *b, const osip_message_t *invite)
+{
+    struct messaging *m = c->m;
+    osip_message_t *fwd = NULL;
+    int err = sip_clone(invite, &fwd);
+    if (!err)
+        err = build_forward(c, b, fwd);
+    if (err) {
+        sip_free(fwd);
+        b->status = err == -EINVAL ? 488 : 500;
+        return b->status;
+    }
+    err =
+        txn_client_send(m->env->txn, fwd, &b->hop, &b->tp, responses_on_invite_answer, b, &b->fwd);
+    if (err) {
+        b->status = 503;
+        return b->status;
+    }
+    m->stats.fork_branches++;
+    return 0;
+}
+
+/* Step 155, to every target at once (RFC 3261 16.7: parallel forking). */
 static void forward(struct call *c)
 {
     struct messaging *m = c->m;
-    osip_message_t *fwd = c->invite;
+    osip_message_t *invite = c->invite;
+    size_t sent = 0;
+    int status = 500;
     c->invite = NULL;
 
-    int err = build_forward(c, fwd);
-    if (err) {
-        sip_free(fwd);
-        call_fail(c, err == -EINVAL ? 488 : 500);
-        return;
+    for (size_t i = 0; i < c->nbr; i++) {
+        int st = forward_branch(c, &c->br[i], invite);
+        if (st == 0)
+            sent++;
+        else
+            status = st;
     }
-    err = txn_client_send(m->env->txn, fwd, &c->next_hop, &c->fwd_tp, responses_on_invite_answer, c,
-                          &c->fwd);
-    if (err) {
-        call_fail(c, 503);
+    sip_free(invite);
+    if (!sent) {
+        call_fail(c, status);
         return;
     }
     c->state = CALL_FORWARDED;
     m->stats.invites_forwarded++;
+    if (c->nbr > 1)
+        m->stats.invites_forked++;
 }
 
 /* ---- fig. 4a: the INVITE arrives ---- */
@@ -213,12 +261,17 @@ static bool make_room(struct messaging *m, const char *call_id)
 static void start_queries(struct call *c, bool nated, const struct transport *tp)
 {
     struct messaging *m = c->m;
-    struct nat_binding b;
     char sources[MEDIA_SOURCES_LEN];
 
-    /* the callee's IP too when it is our NAT client (fig. 2b's own case) */
-    bool callee = nat_table_lookup(m->env->nat, c->user, &b) == 0;
-    media_sources_value(sources, sizeof sources, &c->caller_ip, callee ? &b.nat : NULL);
+    /* the callee's phones' IPs too when they are our NAT clients (fig. 2b's
+     * own case): which of them answers is not known yet */
+    struct nat_binding phones[MEDIA_SOURCES_MAX - 1];
+    struct addr ips[MEDIA_SOURCES_MAX];
+    size_t n = nat_table_bindings(m->env->nat, c->user, phones, MEDIA_SOURCES_MAX - 1);
+    ips[0] = c->caller_ip;
+    for (size_t i = 0; i < n; i++)
+        ips[i + 1] = phones[i].nat;
+    media_sources_list(sources, sizeof sources, ips, n + 1);
     if (nated && sip_body_is_sdp(c->invite) && !relay_sdp_is_relayed(&m->relays, c->invite) &&
         relay_query_start(&c->rq, &m->relays, c->invite, tp, NULL, sources, on_relay_done, c) !=
             0) {

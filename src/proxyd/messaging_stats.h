@@ -11,6 +11,9 @@
 struct messaging_stats {
     uint64_t invites;                /* new INVITEs (out of dialog) */
     uint64_t invites_forwarded;      /* reached step 155 */
+    uint64_t invites_forked;         /* of those, to more than one target (RFC 3261 16.7) */
+    uint64_t fork_branches;          /* INVITE branches sent, every target counted */
+    uint64_t fork_cancelled;         /* branches CANCELled because another answered or 6xx */
     uint64_t invites_not_found;      /* 404: redirectd does not know the ID */
     uint64_t invites_unavailable;    /* 503: relay or redirect failed */
     uint64_t invites_loop;           /* 483 (Max-Forwards) and 482 (merged) */

@@ -1,6 +1,8 @@
 /* nat_table: the patent's NAT client table 32 — the clients this proxy
  * serves that sit behind a NAT, keyed by their ID (the AOR user of the
- * REGISTER's To, figure 3b field 124).
+ * REGISTER's To, figure 3b field 124). One ID may have several phones (a
+ * desk phone and a softphone, issue #16), told apart by their NAT address;
+ * each has its own entry, expiry and keepalive count.
  *
  * Each entry records where the client's packets come from (the NAT's public
  * address and port, fig. 3a step 114), the socket its REGISTER arrived on
@@ -26,6 +28,9 @@
 
 /* Longest client ID we keep. AORs are phone IDs: far shorter in practice. */
 #define NAT_AOR_MAX 128
+/* Phones per ID: redirectd's max_contacts bound (32) at most; a new one
+ * beyond evicts the one closest to expiry, as redirectd does. */
+#define NAT_PHONES_MAX 32
 
 struct nat_table;
 
@@ -36,6 +41,7 @@ struct nat_binding {
     struct transport tp;    /* the socket its REGISTER arrived on */
     uint64_t expires_at_ms; /* loop_now_ms() clock */
     uint32_t id;            /* changes on every put: tells a refresh apart */
+    uint64_t phone;         /* which phone: nat_table_phone_key of its REGISTER's Call-ID */
     unsigned missed;        /* OPTIONS keepalives unanswered in a row */
 };
 
@@ -44,15 +50,33 @@ struct nat_binding {
 int nat_table_new(struct nat_table **out, struct loop *l);
 void nat_table_free(struct nat_table *nt);
 
-/* Step 119: records (or refreshes) a NATed client. A refresh keeps the
- * client's place on the keepalive ring and resets its missed count.
- * Returns 0, -EINVAL (empty or too long AOR) or -ENOMEM. */
+/* A phone keeps one Call-ID for its registrations (RFC 3261 10.2.4): its
+ * 64-bit FNV-1a hash tells the phone again after its NAT moved it to a new
+ * port, as redirectd's Call-ID match does (client_table.h). */
+uint64_t nat_table_phone_key(const char *call_id);
+
+/* Step 119: records (or refreshes) aor's phone at NAT address nat; failing
+ * an entry at that address, the entry of the same phone (key `phone`, 0:
+ * unknown) is moved there. A refresh keeps the client's place on the
+ * keepalive ring and resets its missed count. Returns 0, -EINVAL (empty or
+ * too long AOR) or -ENOMEM. */
 int nat_table_put(struct nat_table *nt, const char *aor, const struct addr *nat,
-                  const struct transport *tp, uint64_t expires_at_ms);
-/* Step 152a: copies the client's entry into *out. Returns 0 or -ENOENT. */
+                  const struct transport *tp, uint64_t expires_at_ms, uint64_t phone);
+/* The most recently added phone of aor into *out. Returns 0 or -ENOENT. */
 int nat_table_lookup(const struct nat_table *nt, const char *aor, struct nat_binding *out);
-/* Returns true when the client was in the table. */
+/* Step 152a: aor's phone at NAT address nat into *out. Returns 0 or -ENOENT. */
+int nat_table_lookup_at(const struct nat_table *nt, const char *aor, const struct addr *nat,
+                        struct nat_binding *out);
+/* Up to max of aor's phones into out, newest first; returns how many. */
+size_t nat_table_bindings(const struct nat_table *nt, const char *aor, struct nat_binding *out,
+                          size_t max);
+/* Every phone of aor; true when there was one. */
 bool nat_table_remove(struct nat_table *nt, const char *aor);
+/* aor's phone at nat; true when it was there. */
+bool nat_table_remove_at(struct nat_table *nt, const char *aor, const struct addr *nat);
+/* aor's phone with key `phone` (not 0), wherever it is; true when found. */
+bool nat_table_remove_phone(struct nat_table *nt, const char *aor, uint64_t phone);
+/* Phones held, every ID's. */
 size_t nat_table_count(const struct nat_table *nt);
 /* Visits every client (hash order: stable while the table does not change,
  * so /clients pages line up). The callback must not change the table. */
@@ -66,7 +90,7 @@ void nat_table_expire(struct nat_table *nt, uint64_t now_ms);
  * changes. Returns 0 or -ENOENT when the table is empty. */
 int nat_table_next(struct nat_table *nt, const char **aor, struct nat_binding *out);
 
-/* Records the outcome of one OPTIONS keepalive to the client entry `id`
+/* Records the outcome of one OPTIONS keepalive to aor's phone `id`
  * (answered: the count restarts; else it grows). An outcome for an entry
  * that has since been refreshed or removed is ignored. Returns the missed
  * count after the update, or -ENOENT when ignored. */

@@ -54,9 +54,13 @@ static bool starts_dialog(const osip_message_t *req)
     return sip_method_is(req, "SUBSCRIBE") || sip_method_is(req, "REFER");
 }
 
-static void on_redirect_done(void *arg, int status, const struct addr *next_hop)
+/* Out of dialog, a non-INVITE goes to the user's best phone only: forking
+ * it would need a choice among several final answers for requests (MESSAGE,
+ * OPTIONS) the other phones get again by their own subscription or retry. */
+static void on_redirect_done(void *arg, int status, const struct redirect_targets *t)
 {
     struct out_req *o = arg;
+    const struct addr *next_hop = t ? &t->hop[0] : NULL;
     struct messaging *m = o->m;
     struct dialog_hop h;
     struct txn_server *st = o->st;

@@ -167,6 +167,16 @@ static void register_invites(struct proxy_metrics *m)
         &s->invites);
     add(m, "pinhole_proxyd_invites_forwarded_total", METRIC_COUNTER,
         "INVITEs forwarded towards the callee (fig. 4 step 155)", NULL, &s->invites_forwarded);
+    add(m, "pinhole_proxyd_invites_forked_total", METRIC_COUNTER,
+        "Of those, forked to several phones of the user at once (RFC 3261 16.7)", NULL,
+        &s->invites_forked);
+    add(m, "pinhole_proxyd_fork_branches_total", METRIC_COUNTER,
+        "INVITE branches sent, one per target of the redirect answer", NULL, &s->fork_branches);
+    add(m, "pinhole_proxyd_fork_cancelled_total", METRIC_COUNTER,
+        "Branches CANCELled because another branch answered 2xx or 6xx", NULL, &s->fork_cancelled);
+    add(m, "pinhole_proxyd_redirect_contacts_skipped_total", METRIC_COUNTER,
+        "Contacts of redirect answers not followed: a host name, or beyond 8 targets", NULL,
+        &s->redirect.skipped);
     add_each(m, "pinhole_proxyd_invite_failures_total",
              "INVITEs proxyd answered itself with an error, by why: 404 unknown callee, 503 relay "
              "or redirect down, 482/483 loop, 487 cancelled, 408 no answer, 4xx unroutable",

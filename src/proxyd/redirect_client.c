@@ -14,22 +14,42 @@ void redirect_client_init(struct redirect_client *rc, const struct proxy_env *en
     rc->rl = (struct log_ratelimit){.interval_s = 10, .burst = 10};
 }
 
-/* Step 150c: the redirect address and port from the 302's first Contact;
- * only a numeric address is a next hop. */
-static int answer_next_hop(const osip_message_t *resp, struct addr *out)
+static bool already(const struct redirect_targets *t, const struct addr *a)
 {
-    if (sip_contact_count(resp) < 1 || sip_contact_is_star(resp))
-        return -ENOENT;
-    return sip_contact_addr(resp, out);
+    for (size_t i = 0; i < t->n; i++)
+        if (addr_equal(&t->hop[i], a))
+            return true;
+    return false;
 }
 
-static void deliver(struct redirect_query *q, int status, const struct addr *next_hop)
+/* Step 150c: the redirect addresses and ports from the 302's Contacts;
+ * only a numeric address is a next hop. Returns 0 when there is one. */
+static int answer_targets(struct redirect_client *rc, const osip_message_t *resp,
+                          struct redirect_targets *t)
+{
+    int n = sip_contact_count(resp);
+    t->n = 0;
+    if (n < 1 || sip_contact_is_star(resp))
+        return -ENOENT;
+    for (int i = 0; i < n; i++) {
+        struct addr a;
+        if (t->n == REDIRECT_TARGETS_MAX || sip_contact_addr_at(resp, i, &a) != 0) {
+            rc->stats->skipped++;
+            continue;
+        }
+        if (!already(t, &a))
+            t->hop[t->n++] = a;
+    }
+    return t->n ? 0 : -ENOENT;
+}
+
+static void deliver(struct redirect_query *q, int status, const struct redirect_targets *t)
 {
     redirect_query_cb cb = q->cb;
     void *arg = q->arg;
     q->ct = NULL;
     q->cb = NULL;
-    cb(arg, status, next_hop); /* last: it may free the owner, and q with it */
+    cb(arg, status, t); /* last: it may free the owner, and q with it */
 }
 
 static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
@@ -37,16 +57,16 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
 {
     struct redirect_query *q = arg;
     struct redirect_client *rc = q->rc;
-    struct addr next_hop;
+    struct redirect_targets t;
     int status = resp ? sip_status(resp) : 0;
     (void)ct;
     (void)src;
 
     if (resp && status < 200)
         return;
-    if (status == 302 && answer_next_hop(resp, &next_hop) == 0) {
+    if (status == 302 && answer_targets(rc, resp, &t) == 0) {
         rc->stats->moved++;
-        deliver(q, 302, &next_hop);
+        deliver(q, 302, &t);
         return;
     }
     if (status == 404) {

@@ -4,9 +4,10 @@
  * The redirect invite 214 is a copy of the INVITE with Request-URI
  * sip:<ID>@<redirect>, our Via on top, sent as a client transaction to
  * cfg->redirect (the transaction layer ACKs redirectd's 302 and 404). The
- * answer the owner gets: 302 with the first Contact's host:port as the
- * next hop (step 150c; a name is not followed: no DNS on the loop), 404,
- * or 503 for anything else (silence for 64·T1 included, decision 12).
+ * answer the owner gets: 302 with the Contacts' host:port as next hops in
+ * the 302's order (step 150c; one per phone of the user, the best first:
+ * the owner forks to them; a name is not followed: no DNS on the loop),
+ * 404, or 503 for anything else (silence for 64·T1 included, decision 12).
  *
  * Like relay_client, a query is embedded in its owner and keeps no pointer
  * to anything but the owner's callback argument and the client it belongs
@@ -26,6 +27,7 @@
 /* Counters for the metrics endpoint. Only ever incremented. */
 struct redirect_stats {
     uint64_t moved;     /* 302 with a numeric Contact */
+    uint64_t skipped;   /* Contacts of a 302 not followed (names, beyond REDIRECT_TARGETS_MAX) */
     uint64_t not_found; /* 404 */
     uint64_t timeouts;  /* redirectd silent for 64·T1 */
     uint64_t failures;  /* other answers, or a 302 without a numeric Contact */
@@ -38,9 +40,19 @@ struct redirect_client {
     struct log_ratelimit rl; /* lines redirectd's answers can trigger */
 };
 
-/* status: 302 (next_hop set), 404, or 503 (next_hop NULL). The callback
- * may abort or free the query's owner. */
-typedef void (*redirect_query_cb)(void *arg, int status, const struct addr *next_hop);
+/* Branches one request may fork to: each costs a transaction and an
+ * INVITE on the wire; a user with more phones than this rings the best. */
+#define REDIRECT_TARGETS_MAX 8
+
+/* The next hops of a 302, distinct, in its order (best q first). */
+struct redirect_targets {
+    struct addr hop[REDIRECT_TARGETS_MAX];
+    size_t n; /* >= 1 */
+};
+
+/* status: 302 (t set, valid during the call), 404, or 503 (t NULL). The
+ * callback may abort or free the query's owner. */
+typedef void (*redirect_query_cb)(void *arg, int status, const struct redirect_targets *t);
 
 void redirect_client_init(struct redirect_client *rc, const struct proxy_env *env,
                           struct redirect_stats *stats);

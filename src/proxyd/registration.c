@@ -16,6 +16,8 @@
 /* RFC 3261 §10.2.1.1: what a registrar grants when nobody asked. Only used
  * when redirectd's 200 does not say (it always should). */
 #define REGISTER_DEFAULT_EXPIRES 3600
+/* Contacts of redirectd's 200 we look at: its max_contacts bound. */
+#define REGISTER_LISTED_MAX 32
 
 struct pending {
     struct registration *r;
@@ -27,6 +29,7 @@ struct pending {
     long asked;            /* Expires sent to redirectd; -1 when absent */
     bool nated;
     bool unregister;
+    uint64_t phone; /* nat_table_phone_key of the Call-ID */
     char aor[NAT_AOR_MAX + 1];
 };
 
@@ -160,12 +163,44 @@ out:
 
 /* ---- step 119 and the answer to the phone ---- */
 
+/* Which Contact of redirectd's 200 is this phone's: the one at the address
+ * we registered for it (its NAT address, or its own Contact's); -1 none. */
+static int own_binding(const struct pending *pd, const osip_message_t *resp)
+{
+    struct addr want, a;
+    if (pd->nated)
+        want = pd->src;
+    else if (!pd->st || sip_contact_addr(txn_server_request(pd->st), &want) != 0)
+        return -1;
+    for (int i = 0; i < sip_contact_count(resp) && i < REGISTER_LISTED_MAX; i++)
+        if (sip_contact_addr_at(resp, i, &a) == 0 && addr_equal(&a, &want))
+            return i;
+    return -1;
+}
+
+/* What redirectd granted this phone: its own binding's expires in the 200
+ * (a user with several phones has several), else the Expires header. */
+static long redirect_granted(const struct pending *pd, const osip_message_t *resp)
+{
+    int i = own_binding(pd, resp);
+    char *uri = NULL;
+    long e = -1;
+    int q;
+    if (i >= 0 && sip_contact_at(resp, i, &uri, &e, &q) == 0 && e >= 0) {
+        osip_free(uri);
+        return e;
+    }
+    osip_free(uri);
+    e = sip_expires_header(resp);
+    return e >= 0 ? e : sip_register_expires(resp);
+}
+
 static long granted_expires(const struct pending *pd, const osip_message_t *resp,
                             const struct proxyd_conf *cfg)
 {
     if (pd->unregister)
         return 0;
-    long granted = sip_register_expires(resp);
+    long granted = redirect_granted(pd, resp);
     if (granted < 0)
         granted = pd->asked >= 0 ? pd->asked : REGISTER_DEFAULT_EXPIRES;
     if (pd->nated && granted > cfg->nat.max_expires)
@@ -182,18 +217,22 @@ static void record_client(struct pending *pd, long granted)
     char who[ADDR_STRLEN];
 
     if (granted == 0) {
-        nat_table_remove(nat, pd->aor);
+        /* "Contact: *" unregisters every phone of the user; a Contact, this one */
+        if (pd->contact)
+            nat_table_remove_at(nat, pd->aor, &pd->src);
+        else
+            nat_table_remove(nat, pd->aor);
         env->stats.unregistrations++;
         log_debug("registration: %s unregistered", pd->aor);
         return;
     }
     if (!pd->nated) {
-        nat_table_remove(nat, pd->aor); /* it may have moved off its NAT */
+        nat_table_remove_phone(nat, pd->aor, pd->phone); /* it may have moved off its NAT */
         log_debug("registration: %s registered for %lds (not NATed)", pd->aor, granted);
         return;
     }
     uint64_t until = loop_now_ms(env->loop) + (uint64_t)granted * 1000;
-    int err = nat_table_put(nat, pd->aor, &pd->src, &pd->tp, until);
+    int err = nat_table_put(nat, pd->aor, &pd->src, &pd->tp, until, pd->phone);
     addr_format(&pd->src, who, sizeof who);
     if (err)
         log_error("registration: %s at %s: NAT table: error %d (no keepalives)", pd->aor, who, err);
@@ -201,7 +240,23 @@ static void record_client(struct pending *pd, long granted)
         log_debug("registration: %s registered for %lds behind NAT %s", pd->aor, granted, who);
 }
 
-static void answer_ok(struct pending *pd, long granted)
+/* RFC 3261 10.3 step 8: the user's other phones' bindings too, as
+ * redirectd lists them (the public addresses this proxy reaches them at). */
+static int list_others(const struct pending *pd, const osip_message_t *resp, osip_message_t *ok)
+{
+    int own = own_binding(pd, resp), err = 0;
+    for (int i = 0; i < sip_contact_count(resp) && i < REGISTER_LISTED_MAX && !err; i++) {
+        char *uri = NULL;
+        long e;
+        int q;
+        if (i != own && sip_contact_at(resp, i, &uri, &e, &q) == 0)
+            err = sip_contact_add(ok, uri, e, q);
+        osip_free(uri);
+    }
+    return err == -EINVAL ? 0 : err; /* one we cannot echo is left out */
+}
+
+static void answer_ok(struct pending *pd, long granted, const osip_message_t *resp)
 {
     osip_message_t *ok = NULL;
     int err = sip_response_new(&ok, txn_server_request(pd->st), 200, txn_server_to_tag(pd->st));
@@ -214,6 +269,8 @@ static void answer_ok(struct pending *pd, long granted)
         if (!err)
             err = sip_header_set(ok, "Expires", secs);
     }
+    if (!err)
+        err = list_others(pd, resp, ok);
     if (!err)
         err = txn_server_respond(pd->st, ok);
     if (err)
@@ -258,7 +315,7 @@ static void on_redirect_answer(struct txn_client *ct, osip_message_t *resp, cons
         record_client(pd, granted);
         stats->registrations_ok++;
         if (pd->st)
-            answer_ok(pd, granted);
+            answer_ok(pd, granted, resp);
     } else {
         stats->registrations_failed++;
         if (!resp) {
@@ -298,6 +355,9 @@ static int pending_new(struct pending **out, struct registration *r, const osip_
     pd->tp = *rx->tp;
     pd->nated = nated;
     pd->unregister = info->unregister;
+    char call_id[256];
+    if (sip_call_id(req, call_id, sizeof call_id) == 0) /* registration_check read it */
+        pd->phone = nat_table_phone_key(call_id);
     memcpy(pd->aor, info->aor, strlen(info->aor) + 1);
     dlist_push(&r->pending, &pd->link);
     r->npending++;

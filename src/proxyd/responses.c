@@ -118,16 +118,18 @@ static void report_answerer(struct call *c, const osip_message_t *resp, const st
     (void)relay_report(&c->m->relays, &c->res, c->call_id, c->user, &ip, resp, &c->tp);
 }
 
-static void relay_upstream(struct call *c, osip_message_t *resp, const struct addr *src)
+static void relay_upstream(struct call *c, const struct call_branch *b, osip_message_t *resp,
+                           const struct addr *src)
 {
     int err;
-    if (c->st) {
-        err = responses_relay(c->m, c->st, resp, src, &c->res, c->callee_nat);
+    if (c->st && !txn_server_is_final(c->st)) {
+        err = responses_relay(c->m, c->st, resp, src, &c->res, b->nat);
     } else if (is_invite_2xx(resp)) {
         /* the caller's transaction gave up waiting (a phone that rang for
-         * longer than its bound): the answer still goes through, like a
-         * 2xx retransmission would */
-        err = forward_stateless(c->m, resp, src, &c->res, c->callee_nat, &c->tp);
+         * longer than its bound), or another branch's 2xx went first: the
+         * answer still goes through (RFC 3261 16.7 step 5, every 2xx), like
+         * a 2xx retransmission would */
+        err = forward_stateless(c->m, resp, src, &c->res, b->nat, &c->tp);
     } else {
         return;
     }
@@ -135,25 +137,101 @@ static void relay_upstream(struct call *c, osip_message_t *resp, const struct ad
         log_info("call %s: %d not relayed: error %d", c->call_id, sip_status(resp), err);
 }
 
+/* RFC 3326: what the other phones show instead of a missed call. */
+#define REASON_ANSWERED_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
 /* What an answer does to the call once it goes upstream. */
-static void answer_upstream(struct call *c, osip_message_t *resp, const struct addr *src)
+static void answer_upstream(struct call *c, struct call_branch *b, osip_message_t *resp,
+                            const struct addr *src)
 {
     int status = sip_status(resp);
+    bool first_2xx = status >= 200 && status < 300 && !c->won;
+    if (status < 200 && c->won)
+        return; /* a provisional after the call was answered: nobody needs it */
     report_answerer(c, resp, src);
-    relay_upstream(c, resp, src);
-    if (status >= 200)
+    relay_upstream(c, b, resp, src);
+    if (status >= 200 && (status >= 300 || first_2xx))
         call_note_final(c, status);
-    if (status >= 200 && status < 300)
+    if (first_2xx) {
+        c->won = b;
         media_timeout_keep(c, resp); /* as it went upstream: rewritten */
+        /* RFC 3261 16.7 step 10: the other phones stop ringing */
+        call_cancel_branches(c, b, REASON_ANSWERED_ELSEWHERE);
+    }
     if (status < 200) {
         if (sip_to_tag(resp) && c->state == CALL_FORWARDED)
             c->state = CALL_EARLY;
     } else if (status < 300) {
-        c->state = CALL_CONFIRMED;
-        call_expire_in(c, CALL_IDLE_MS);
+        if (c->state != CALL_CONFIRMED) {
+            c->state = CALL_CONFIRMED;
+            call_expire_in(c, CALL_IDLE_MS);
+        }
     } else {
         call_terminate(c); /* the transaction layer ACKs it downstream */
     }
+}
+
+/* ---- the best final when no branch answered (RFC 3261 16.7 step 6) ---- */
+
+/* 6xx first; then the lowest class; within a class, an answer a phone sent
+ * over one we made up for a branch that never answered (408). */
+static int rank(int status, bool received)
+{
+    int cls = status / 100;
+    int r = cls == 6 ? 0 : cls * 2;
+    return received ? r : r + 1;
+}
+
+static bool all_final(const struct call *c)
+{
+    for (size_t i = 0; i < c->nbr; i++)
+        if (!c->br[i].status)
+            return false;
+    return true;
+}
+
+/* Every branch is over and none answered 2xx: the kept best goes up. */
+static void send_best(struct call *c)
+{
+    osip_message_t *best = c->best;
+    c->best = NULL;
+    if (!best) { /* no phone answered at all: §16.7 step 6's 408 */
+        answer_timeout(c);
+        call_terminate(c);
+        return;
+    }
+    /* §16.7 step 6: every phone unavailable is a failure here, not a
+     * reason for the caller to think this proxy is overloaded */
+    if (sip_status(best) == 503)
+        (void)sip_status_set(best, 500);
+    answer_upstream(c, c->best_br, best, &c->best_src);
+    sip_free(best);
+}
+
+/* A branch's final >= 300, or its timeout (resp NULL: 408). */
+static void branch_final(struct call_branch *b, int status, const osip_message_t *resp,
+                         const struct addr *src)
+{
+    struct call *c = b->c;
+    b->status = status;
+    if (c->won || c->state == CALL_TERMINATED)
+        return; /* a 487 from a branch CANCELled because another answered */
+    int best = c->best ? sip_status(c->best) : 0;
+    if (!best || rank(status, resp != NULL) < rank(best, true)) {
+        osip_message_t *copy = NULL;
+        if (resp && sip_clone(resp, &copy) != 0)
+            copy = NULL; /* out of memory: a 408 or an earlier one stands */
+        if (copy || !c->best) {
+            sip_free(c->best);
+            c->best = copy;
+            c->best_br = b;
+            c->best_src = src ? *src : b->hop;
+        }
+    }
+    if (status >= 600)
+        call_cancel_branches(c, b, NULL); /* §16.7 step 5: the search stops */
+    if (all_final(c))
+        send_best(c);
 }
 
 /* ---- late offer (RFC 3264 section 5; issue #16) ---- */
@@ -162,11 +240,12 @@ static void answer_upstream(struct call *c, osip_message_t *resp, const struct a
  * would have taken a relay for the INVITE's offer (a NATed caller, or the
  * callee our NAT client) takes it now, unless another proxy already did
  * (the SDP names a relay). */
-static bool late_offer(const struct call *c, const osip_message_t *resp)
+static bool late_offer(const struct call *c, const struct call_branch *b,
+                       const osip_message_t *resp)
 {
     int status = sip_status(resp);
     return c->no_offer && !c->res.held && status > 100 && status < 300 &&
-           (c->caller_nat || c->callee_nat) && sip_body_is_sdp(resp) &&
+           (c->caller_nat || b->nat) && sip_body_is_sdp(resp) &&
            !relay_sdp_is_relayed(&c->m->relays, resp);
 }
 
@@ -190,14 +269,15 @@ static void on_late_relay(void *arg, const struct relay_res *got)
                      c->call_id);
     }
     if (held)
-        answer_upstream(c, held, &c->held_src);
+        answer_upstream(c, c->held_br, held, &c->held_src);
     sip_free(held);
 }
 
 /* Holds resp while relayd is asked with its SDP; true when it did. A
  * later answer while the query runs replaces a held provisional (the 2xx
  * is what matters); the query is asked once. */
-static bool hold_for_relay(struct call *c, const osip_message_t *resp, const struct addr *src)
+static bool hold_for_relay(struct call *c, struct call_branch *b, const osip_message_t *resp,
+                           const struct addr *src)
 {
     char sources[MEDIA_SOURCES_LEN];
     struct addr callee;
@@ -208,10 +288,11 @@ static bool hold_for_relay(struct call *c, const osip_message_t *resp, const str
             return false;
         sip_free(c->held);
         c->held = copy;
+        c->held_br = b;
         c->held_src = *src;
         return true;
     }
-    if (c->late_asked || !late_offer(c, resp))
+    if (c->late_asked || !late_offer(c, b, resp))
         return c->late_asked && relay_query_pending(&c->rq); /* a 1xx during the query: dropped */
     if (relay_offer_from(&c->late_offer, &c->m->relays, c->call_id, c->user, resp) != 0)
         return false;
@@ -229,6 +310,7 @@ static bool hold_for_relay(struct call *c, const osip_message_t *resp, const str
     }
     c->callee_reported = true; /* the query names the answerer with its SDP */
     c->held = copy;
+    c->held_br = b;
     c->held_src = *src;
     return true;
 }
@@ -236,23 +318,27 @@ static bool hold_for_relay(struct call *c, const osip_message_t *resp, const str
 void responses_on_invite_answer(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                                 void *arg)
 {
-    struct call *c = arg;
+    struct call_branch *b = arg;
+    struct call *c = b->c;
     (void)ct;
 
-    if (!resp) {
-        c->fwd = NULL;
-        answer_timeout(c);
-        call_terminate(c);
+    if (!resp) { /* Timer B, or Timer C's CANCEL went out */
+        b->fwd = NULL;
+        branch_final(b, 408, NULL, NULL);
         return;
     }
     int status = sip_status(resp);
     if (status == 100)
         return;
     if (status >= 200)
-        c->fwd = NULL;
-    if (status < 300 && hold_for_relay(c, resp, src))
+        b->fwd = NULL;
+    if (status >= 300) {
+        branch_final(b, status, resp, src);
         return;
-    answer_upstream(c, resp, src);
+    }
+    if (hold_for_relay(c, b, resp, src))
+        return;
+    answer_upstream(c, b, resp, src);
 }
 
 void responses_forward_stray(struct messaging *m, osip_message_t *resp, const struct addr *src,
@@ -273,7 +359,8 @@ void responses_forward_stray(struct messaging *m, osip_message_t *resp, const st
         m->stats.stray_dropped++;
         return;
     }
-    if (forward_stateless(m, resp, src, c ? &c->res : NULL, c && c->callee_nat, tp) != 0) {
+    const struct call_branch *b = c ? call_branch_at((struct call *)c, src) : NULL;
+    if (forward_stateless(m, resp, src, c ? &c->res : NULL, b && b->nat, tp) != 0) {
         m->stats.stray_dropped++;
         return;
     }

@@ -5,29 +5,26 @@
 
 #include "pinhole/txn_reply.h"
 
-/* "sip:" + the longest ID + "@[IPv6]:port", or the longest stored Contact. */
-#define LOCATOR_TARGET_MAX (CLIENT_CONTACT_MAX + CLIENT_ID_MAX + ADDR_STRLEN + 8)
-
 int locator_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
                    const struct addr *src)
 {
-    char target[LOCATOR_TARGET_MAX];
+    struct client_target targets[CLIENT_CONTACTS_MAX];
     osip_message_t *resp = NULL;
     const char *id = sip_request_uri_user(req); /* invite header 160's ID field 162 */
-    int err;
+    int n, err = 0;
 
     if (!id || !*id)
         return txn_reply_status(&c->reply, st, 404, NULL);
-    err = client_table_redirect(c->clients, id, src, loop_now_ms(c->loop), target, sizeof target);
-    if (err == -ENOENT)
+    n = client_table_redirect(c->clients, id, src, loop_now_ms(c->loop), targets,
+                              CLIENT_CONTACTS_MAX);
+    if (n == -ENOENT)
         return txn_reply_status(&c->reply, st, 404, NULL);
-    if (err)
+    if (n < 0 || txn_server_build(st, 302, NULL, NULL, &resp) != 0)
         return txn_reply_status(&c->reply, st, 500, NULL);
-
-    err = txn_server_build(st, 302, NULL, NULL, &resp);
-    if (err)
-        return txn_reply_status(&c->reply, st, 500, NULL);
-    err = sip_contact_replace(resp, target, -1);
+    /* every phone of the user, best q first: the proxy forks (RFC 3261 16.7) */
+    sip_contacts_clear(resp);
+    for (int i = 0; i < n && !err; i++)
+        err = sip_contact_add(resp, targets[i].uri, -1, targets[i].q);
     if (!err)
         err = txn_reply_send(&c->reply, st, resp);
     else

@@ -1,9 +1,10 @@
 /* locator: the redirect server's answer to a redirect invite message 214
  * (patent fig. 4c steps 150a-150c, fig. 7a/7b): a 302 Moved Temporarily
- * whose one Contact tells the asking proxy where to forward the INVITE, or
- * 404 when the ID has no binding.
+ * whose Contacts tell the asking proxy where to forward the INVITE (one per
+ * phone of the user, highest q first: the proxy forks to them), or 404 when
+ * the ID has no binding.
  *
- * The Contact follows design.md decision 3 (client_table_redirect): the
+ * Each Contact follows design.md decision 3 (client_table_redirect): the
  * client's own channel for its serving proxy, the serving proxy for any
  * other. Call-ID, From, To (plus our tag), CSeq and the Via stack come from
  * the request unchanged, so the asking proxy matches the response to its

@@ -15,6 +15,8 @@ const struct conf_key redirectd_conf_keys[] = {
      "binding lifetime (s) when a REGISTER names none"},
     {"max_expires", CONF_INT, K(max_expires), "7200", false, 1, 604800, NULL,
      "longest binding lifetime (s) granted"},
+    {"max_contacts", CONF_INT, K(max_contacts), "10", false, 1, 32, NULL,
+     "bindings (phones) per user; a new one beyond evicts the one closest to expiry"},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,

@@ -6,10 +6,11 @@
 
 struct redirectd_conf {
     struct addr listen;
-    struct addr_list proxies;  /* who may REGISTER and INVITE */
+    struct addr_list proxies; /* who may REGISTER and INVITE */
     int default_expires;
     int max_expires;
-    struct addr stats;         /* metrics HTTP address; unset = off */
+    int max_contacts;  /* bindings per ID (client_table.h) */
+    struct addr stats; /* metrics HTTP address; unset = off */
     enum log_level log_level;
 };
 

@@ -66,7 +66,7 @@ int redirector_new(struct redirector **out, struct loop *l, const struct redirec
     r->ctx.reply = TXN_REPLY_INTO(tp, &r->ctx.stats, RD_STATUS_MIN);
     r->ctx.log_rl.interval_s = REDIRECTOR_LOG_INTERVAL_S;
     r->ctx.log_rl.burst = REDIRECTOR_LOG_BURST;
-    err = client_table_new(&r->ctx.clients, REDIRECTOR_TABLE_HINT);
+    err = client_table_new(&r->ctx.clients, REDIRECTOR_TABLE_HINT, (unsigned)conf->max_contacts);
     if (err)
         goto out;
     err = client_table_attach(r->ctx.clients, l);
@@ -95,6 +95,7 @@ void redirector_free(struct redirector *r)
 void redirector_reconfigure(struct redirector *r, const struct redirectd_conf *conf)
 {
     r->ctx.conf = conf;
+    client_table_set_max_contacts(r->ctx.clients, (unsigned)conf->max_contacts);
 }
 
 const struct redirectd_stats *redirector_stats(const struct redirector *r)

@@ -10,12 +10,20 @@
 /* Longest Path we echo: a few proxies' worth. */
 #define REGISTRAR_PATH_MAX 1024
 
+/* One Contact of a REGISTER. */
+struct reg_contact {
+    char *uri;    /* osip_free'd by reg_request_clear */
+    long expires; /* granted: within [0, max_expires] */
+    int q;        /* thousandths; -1: none */
+};
+
 /* What a REGISTER asks for, read and validated before the table is touched. */
 struct reg_request {
     const char *id;
-    char *contact; /* osip_free'd by reg_request_clear; NULL for a query */
+    struct reg_contact contacts[CLIENT_CONTACTS_MAX];
+    size_t ncontacts; /* 0: a query */
     bool star;
-    long expires; /* granted: within [0, max_expires] */
+    long expires; /* the request's own (Expires header or default), granted */
     struct addr serving;
     char call_id[CLIENT_CALL_ID_MAX + 1];
     uint32_t cseq;
@@ -50,38 +58,53 @@ static int read_id(struct reg_request *r, const osip_message_t *req)
     return 0;
 }
 
-static int read_expires(struct reg_request *r, const struct rd_ctx *c, const osip_message_t *req)
+static long grant(const struct rd_ctx *c, long e)
 {
-    long e = sip_register_expires(req);
-    if (e < -1)
-        return refuse(r, 400, "Invalid Expires");
     if (e == -1)
         e = c->conf->default_expires;
-    if (e > c->conf->max_expires)
-        e = c->conf->max_expires;
-    r->expires = e;
+    return e > c->conf->max_expires ? c->conf->max_expires : e;
+}
+
+/* RFC 3261 10.2.1.1: the Expires header, for Contacts without their own. */
+static int read_expires(struct reg_request *r, const struct rd_ctx *c, const osip_message_t *req)
+{
+    long e = sip_expires_header(req);
+    if (e < -1)
+        return refuse(r, 400, "Invalid Expires");
+    r->expires = grant(c, e);
     return 0;
 }
 
-/* The first Contact is the client's one signalling channel (record 110 has
- * room for one); further Contacts are not stored, and the 200 says so by
- * listing only the binding actually held. */
-static int read_contact(struct reg_request *r, const osip_message_t *req)
+/* RFC 3261 10.3 steps 6-7: every Contact is a binding of its own, with its
+ * own expires and q; more than the table keeps per ID is refused before
+ * anything is parsed further (the count bounds the work). */
+static int read_contacts(struct reg_request *r, const struct rd_ctx *c, const osip_message_t *req)
 {
     int n = sip_contact_count(req);
     if (n <= 0)
         return 0; /* a query */
     if (sip_contact_is_star(req)) {
         /* RFC 3261 10.3 step 6 */
-        if (n > 1 || r->expires != 0)
+        if (n > 1 || sip_expires_header(req) != 0)
             return refuse(r, 400, "Invalid Wildcard Contact");
         r->star = true;
         return 0;
     }
-    if (sip_contact_uri_text(req, &r->contact) != 0 || !r->contact || !*r->contact)
-        return refuse(r, 400, "Invalid Contact");
-    if (strnlen(r->contact, CLIENT_CONTACT_MAX + 1) > CLIENT_CONTACT_MAX)
-        return refuse(r, 400, "Contact Too Long");
+    if (n > c->conf->max_contacts)
+        return refuse(r, 403, "Too Many Contacts");
+    for (int i = 0; i < n; i++) {
+        struct reg_contact *rc = &r->contacts[r->ncontacts];
+        int err = sip_contact_at(req, i, &rc->uri, &rc->expires, &rc->q);
+        if (err == 0)
+            r->ncontacts++;
+        if (err == -EINVAL)
+            return refuse(r, 400, "Invalid Expires Or Q");
+        if (err || !rc->uri || !*rc->uri)
+            return refuse(r, 400, "Invalid Contact");
+        if (strnlen(rc->uri, CLIENT_CONTACT_MAX + 1) > CLIENT_CONTACT_MAX)
+            return refuse(r, 400, "Contact Too Long");
+        rc->expires = rc->expires < 0 ? r->expires : grant(c, rc->expires);
+    }
     return 0;
 }
 
@@ -114,7 +137,7 @@ static int reg_request_read(struct reg_request *r, const struct rd_ctx *c,
     if (!err)
         err = read_expires(r, c, req);
     if (!err)
-        err = read_contact(r, req);
+        err = read_contacts(r, c, req);
     if (!err)
         err = read_serving(r, req, src);
     if (!err)
@@ -124,8 +147,9 @@ static int reg_request_read(struct reg_request *r, const struct rd_ctx *c,
 
 static void reg_request_clear(struct reg_request *r)
 {
-    osip_free(r->contact);
-    r->contact = NULL;
+    for (size_t i = 0; i < r->ncontacts; i++)
+        osip_free(r->contacts[i].uri);
+    r->ncontacts = 0;
 }
 
 /* RFC 3327 5.3: the registrar returns the Path it stored. Path headers are
@@ -156,19 +180,30 @@ static int echo_path(const osip_message_t *req, osip_message_t *resp)
     return sip_header_set(resp, "Path", path);
 }
 
-/* RFC 3261 10.3 step 8: the 200 lists the binding now held for the ID. */
+/* RFC 3261 10.3 step 8: the 200 lists every binding now held for the ID,
+ * each with its own remaining lifetime (and q when one was given). */
+static int list_bindings(const struct rd_ctx *c, const char *id, osip_message_t *resp)
+{
+    const struct client_binding *bs[CLIENT_CONTACTS_MAX];
+    uint64_t now = loop_now_ms(c->loop);
+    size_t n = client_table_bindings(c->clients, id, now, bs, CLIENT_CONTACTS_MAX);
+    int err = 0;
+    sip_contacts_clear(resp);
+    for (size_t i = 0; i < n && !err; i++)
+        err =
+            sip_contact_add(resp, client_binding_contact(bs[i]),
+                            (long)client_binding_remaining_s(bs[i], now), client_binding_q(bs[i]));
+    return err;
+}
+
 static int answer_ok(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
                      const char *id)
 {
     osip_message_t *resp = NULL;
-    uint64_t now = loop_now_ms(c->loop);
-    const struct client_binding *b = client_table_lookup(c->clients, id, now);
     int err = txn_server_build(st, 200, NULL, NULL, &resp);
     if (err)
         return err;
-    if (b)
-        err = sip_contact_replace(resp, client_binding_contact(b),
-                                  (long)client_binding_remaining_s(b, now));
+    err = list_bindings(c, id, resp);
     if (!err)
         err = echo_path(req, resp);
     if (err == -E2BIG) {
@@ -181,23 +216,39 @@ static int answer_ok(struct rd_ctx *c, struct txn_server *st, const osip_message
     return err;
 }
 
+static const char *outcome_text(enum client_reg_outcome o)
+{
+    switch (o) {
+    case CLIENT_REG_CREATED:
+        return "bound";
+    case CLIENT_REG_REFRESHED:
+        return "refreshed";
+    case CLIENT_REG_REMOVED:
+        return "removed";
+    default:
+        return "nothing to remove";
+    }
+}
+
 static int apply(struct rd_ctx *c, const struct reg_request *r, const struct addr *src)
 {
-    const struct client_reg reg = {.id = r->id,
-                                   .contact = r->star ? "*" : r->contact,
-                                   .serving = &r->serving,
-                                   .source = src,
-                                   .call_id = r->call_id,
-                                   .cseq = r->cseq,
-                                   .expires_s = r->star ? 0 : (uint32_t)r->expires};
-    enum client_reg_outcome outcome;
-    int err = client_table_register(c->clients, &reg, loop_now_ms(c->loop), &outcome);
-    if (!err)
-        log_debug("REGISTER %s: %s", r->id,
-                  outcome == CLIENT_REG_CREATED     ? "bound"
-                  : outcome == CLIENT_REG_REFRESHED ? "refreshed"
-                  : outcome == CLIENT_REG_REMOVED   ? "removed"
-                                                    : "nothing to remove");
+    struct client_reg regs[CLIENT_CONTACTS_MAX];
+    enum client_reg_outcome outcomes[CLIENT_CONTACTS_MAX];
+    size_t n = r->star ? 1 : r->ncontacts;
+    for (size_t i = 0; i < n; i++) {
+        const struct reg_contact *rc = &r->contacts[i];
+        regs[i] = (struct client_reg){.id = r->id,
+                                      .contact = r->star ? "*" : rc->uri,
+                                      .serving = &r->serving,
+                                      .source = src,
+                                      .call_id = r->call_id,
+                                      .cseq = r->cseq,
+                                      .expires_s = r->star ? 0 : (uint32_t)rc->expires,
+                                      .q = r->star ? -1 : rc->q};
+    }
+    int err = client_table_apply(c->clients, regs, n, loop_now_ms(c->loop), outcomes);
+    for (size_t i = 0; !err && i < n; i++)
+        log_debug("REGISTER %s %s: %s", r->id, regs[i].contact, outcome_text(outcomes[i]));
     return err;
 }
 
@@ -211,7 +262,7 @@ int registrar_handle(struct rd_ctx *c, struct txn_server *st, const osip_message
         err = txn_reply_reason(&c->reply, st, r.status, r.reason);
         goto out;
     }
-    if (r.contact || r.star) {
+    if (r.ncontacts || r.star) {
         err = apply(c, &r, src);
         if (err == -ESTALE) {
             /* RFC 3261 10.3 step 7 */

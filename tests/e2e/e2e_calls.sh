@@ -7,6 +7,10 @@
 #   2c  16 calls 18 (behind NAT 30, at proxy 13; same private address as 16)
 #   late  16 calls 18 again with an INVITE without SDP (late offer, issue
 #         #16): the relay comes from 18's 200 and 16's ACK
+#   fork  18 registers a second phone (a softphone on the same LAN, port
+#         5062, its own NAT mapping); 16 calls 18: proxy 13 forks to both
+#         through NAT 30, the desk phone answers, the softphone is CANCELled
+#         ("Call completed elsewhere"), media flows with the desk phone
 #
 # Each call: INVITE/100/180/200/ACK, RTP both ways through relayd and
 # through each NAT for CALL_MS (each phone's rtp_peer counts what it got
@@ -124,6 +128,24 @@ one_call() {
     relay_idle
 }
 
+# fork_call: the "fork" call above.
+fork_call() {
+    log "--- fork: client 16 calls client 18, who has two phones behind NAT 30"
+    register c18 "$P13" 18 5062
+    uas_start fork-c18 c18 18
+    PHONE_PORT=5062 uas_start fork-c18soft c18 18 uas_cancel.xml
+    uac_run fork-c16 c16 "$P11" 18 16
+    uas_wait fork-c18
+    uas_wait fork-c18soft
+    rtp_check fork-c16 fork-c18
+    check "fork: the softphone rang and was CANCELled as answered elsewhere" \
+        grep -q 'Reason: SIP;cause=200;text="Call completed elsewhere"' "$WORK/fork-c18soft.msg"
+    check "fork: the caller heard both phones ring (two 180s with their own tags)" \
+        test "$(grep -A8 '^SIP/2.0 180' "$WORK/fork-c16.msg" | grep -o '^To:.*tag=[^; ]*' |
+            sort -u | wc -l)" -ge 2
+    relay_idle
+}
+
 run_calls() {
     local mode=$1
     lab_up --nat "$mode" --capture
@@ -136,6 +158,7 @@ run_calls() {
     one_call late c16 "$P11" c18 18 late # both behind NAT, no SDP in the INVITE
     check "late offer: 18 got the ACK's answer pointed at the relay" \
         grep -q "answer in ack sdp $Y22:" "$WORK/late-c18.log"
+    fork_call
     "$LAB" capture-stop
     local fig
     for fig in 2a 2b 2c; do wire_check "fig$fig" --nat "$mode" --rtp "$RTP_COUNT"; done

@@ -133,33 +133,35 @@ wait_log() {
 
 # ---- phones ----
 
-# register NODE PROXY_IP AOR: one REGISTER from NODE's 192.168.1.10:5060 (or
-# 14's public address); passes on a 200 through the NAT.
+# register NODE PROXY_IP AOR [PORT]: one REGISTER from NODE's
+# 192.168.1.10:PORT (5060; or 14's public address); passes on a 200 through
+# the NAT. Another PORT is a second phone of the user on the same LAN.
 register() {
-    local n=$1 proxy=$2 aor=$3 rc=0
+    local n=$1 proxy=$2 aor=$3 port=${4:-5060} rc=0 name=reg$3
+    [ "$port" = 5060 ] || name=reg$aor-$port
     (cd "$WORK" && timeout 15 ip netns exec "pinhole-$$-$n" sipp "$proxy:5060" \
-        -sf "$SCEN/register.xml" -i "${NODE_IP[$n]}" -p 5060 -m 1 -key aor "$aor" \
+        -sf "$SCEN/register.xml" -i "${NODE_IP[$n]}" -p "$port" -m 1 -key aor "$aor" \
         -au "$aor" -ap "$("$LAB" password "$aor")" \
-        -trace_msg -message_file "$WORK/reg$aor.msg" -trace_logs -log_file "$WORK/reg$aor.log" \
-        -timeout 10 -timeout_error -nostdin >"$WORK/reg$aor.out" 2>&1) || rc=$?
-    if [ "$rc" -eq 0 ]; then pass "client $aor registered at $proxy (200)"; else
-        fail "client $aor registration at $proxy: SIPp exited $rc"; tail -3 "$WORK/reg$aor.out"; fi
+        -trace_msg -message_file "$WORK/$name.msg" -trace_logs -log_file "$WORK/$name.log" \
+        -timeout 10 -timeout_error -nostdin >"$WORK/$name.out" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then pass "client $aor registered at $proxy from port $port (200)"; else
+        fail "client $aor registration at $proxy: SIPp exited $rc"; tail -3 "$WORK/$name.out"; fi
 }
 
 peer_cmd() { # NAME: rtp_peer's command line minus -l/-r
     echo "$RTP_PEER -n $RTP_COUNT -i $RTP_INTERVAL -p 3000 -w 1500 -o $WORK/$1.rtp"
 }
 
-sipp_phone_args() { # NAME NODE AOR
+sipp_phone_args() { # NAME NODE AOR (PHONE_PORT: its SIP port, 5060)
     local name=$1 n=$2 aor=$3
-    echo -i "${NODE_IP[$n]}" -p 5060 -m 1 -key me "$aor" -key rtp "${RTP_PORT[$n]}" \
+    echo -i "${NODE_IP[$n]}" -p "${PHONE_PORT:-5060}" -m 1 -key me "$aor" -key rtp "${RTP_PORT[$n]}" \
         -au "$aor" -ap "$("$LAB" password "$aor")" \
         -trace_msg -message_file "$WORK/$name.msg" -trace_logs -log_file "$WORK/$name.log" \
         -trace_err -error_file "$WORK/$name.err" -nostdin
 }
 
 # uas_start NAME NODE AOR [SCENARIO]: the called phone, in the background,
-# listening on NODE's 5060 (the socket it registered from).
+# listening on NODE's PHONE_PORT (5060; the socket it registered from).
 declare -A UAS_PID
 uas_start() {
     local name=$1 n=$2 aor=$3 scen=${4:-uas.xml} i
@@ -170,10 +172,11 @@ uas_start() {
     UAS_PID[$name]=$!
     BG_PIDS+=("$!")
     for ((i = 0; i < 100; i++)); do
-        [ -n "$(ip netns exec "pinhole-$$-$n" ss -Huln "sport = :5060")" ] && return 0
+        [ -n "$(ip netns exec "pinhole-$$-$n" ss -Huln "sport = :${PHONE_PORT:-5060}")" ] &&
+            return 0
         sleep 0.05
     done
-    fail "$name: SIPp did not bind ${NODE_IP[$n]}:5060 in $n"
+    fail "$name: SIPp did not bind ${NODE_IP[$n]}:${PHONE_PORT:-5060} in $n"
 }
 
 # uas_wait NAME [SECONDS]: the called phone's scenario completes.

@@ -4,7 +4,7 @@ message carries (issue #6), and draws the ladder of docs/signal-flows.md.
 
   calls_check.py FLOW PCAP NAME=PORT... [relay=MIN-MAX]
         FLOW: fig2a fig2b fig2c cancel busy hold notfound maxfwd failover
-        relaydown lateoffer. Prints one "ok WHAT" or "FAIL WHAT: WHY" line per check;
+        relaydown lateoffer fork. Prints one "ok WHAT" or "FAIL WHAT: WHY" line per check;
         exit 1 when any failed.
   calls_check.py ladder PCAP NAME=PORT... [relay=MIN-MAX] [call=N] [fig=2a|2b|2c]
         prints call N's messages (default the first) as a markdown ladder,
@@ -880,7 +880,52 @@ def flow_relaydown(c):
     c.none("no relay release (nothing was allocated)", "p11", "y", ["BYE"])
 
 
-FLOWS = {"fig2a": flow_fig2a, "fig2b": flow_fig2b, "fig2c": flow_fig2c, "busy": flow_busy,
+def flow_fork(c):
+    """Issue #16, parallel forking (RFC 3261 16.7): 14 has a desk phone
+    (ph14) and a softphone (ph14b) registered at P13. 16 calls 14; P11's
+    redirect answer names P13 once; P13's names both phones, and P13 sends
+    each an INVITE of its own branch. Both ring; the desk phone answers;
+    P13 CANCELs the softphone with RFC 3326's "Call completed elsewhere",
+    ACKs its 487, which goes no further; the call is relayed as any."""
+    n = c.net
+    if not c.use_call("ph16", "p11"):
+        return
+    relay = c.relay_alloc("call", "p11", "14", NAT_HOST)
+    c.find("INVITE P11→P13, once", "p11", "p13", "INVITE")
+    r302 = c.find("P13's redirect answer", "r", "p13", "302 INVITE")
+    if r302 is not None:
+        hps = [uri_parts(v)[1] for v in r302.all("contact")]
+        c.expect("it names both phones of 14", sorted(hps), sorted([n.hp("ph14"), n.hp("ph14b")]))
+    desk = c.find("INVITE P13→desk phone", "p13", "ph14", "INVITE")
+    soft = c.find("INVITE P13→softphone", "p13", "ph14b", "INVITE")
+    if desk is not None and soft is not None:
+        c.truth("each branch its own Via branch", c.branch(desk) != c.branch(soft))
+        c.same("both offered the same relay port", c.sdp("at the softphone", soft, LO, "relay"),
+               c.sdp("at the desk phone", desk, LO, "relay"))
+    c.find("the softphone rings", "ph14b", "p13", "180 INVITE")
+    c.find("the desk phone rings", "ph14", "p13", "180 INVITE")
+    c.truth("16 hears both ring", len({m.get("to") for m in c.msgs("p11", "ph16", "180 INVITE")})
+            >= 2, "one 180")
+    ok = c.find("the desk phone answers", "ph14", "p13", "200 INVITE")
+    c.find("200 reaches 16", "p11", "ph16", "200 INVITE")
+    cn = c.find("the softphone is CANCELled", "p13", "ph14b", "CANCEL")
+    if cn is not None and soft is not None:
+        c.expect("CANCEL: the softphone INVITE's branch", c.branch(cn), c.branch(soft))
+        c.expect("CANCEL: Reason (RFC 3326)", cn.get("reason"),
+                 'SIP;cause=200;text="Call completed elsewhere"')
+        if ok is not None:
+            c.truth("CANCEL after the desk phone's 200", cn.t >= ok.t)
+    c.find("its 487", "ph14b", "p13", "487 INVITE")
+    c.find("its 487 ACKed by P13", "p13", "ph14b", "ACK")
+    c.none("the 487 goes no further", "p13", "p11", ["487 INVITE"])
+    c.none("the desk phone is not CANCELled", "p13", "ph14", ["CANCEL"])
+    c.find("BYE reaches the desk phone", "p13", "ph14", "BYE")
+    c.none("the softphone gets no ACK for a 2xx nor BYE", "p13", "ph14b", ["BYE"])
+    c.relay_release("end", "p11")
+    c.media("media", "rtp16", "rtp14", relay)
+
+
+FLOWS = {"fig2a": flow_fig2a, "fork": flow_fork, "fig2b": flow_fig2b, "fig2c": flow_fig2c, "busy": flow_busy,
          "notfound": flow_notfound, "maxfwd": flow_maxfwd, "cancel": flow_cancel,
          "hold": flow_hold, "failover": flow_failover, "relaydown": flow_relaydown,
          "lateoffer": flow_lateoffer}
@@ -889,6 +934,7 @@ FLOWS = {"fig2a": flow_fig2a, "fig2b": flow_fig2b, "fig2c": flow_fig2c, "busy": 
 # ---- ladder ----
 
 LABELS = {"p11": "P11", "p13": "P13", "r": "redirectd", "y": "relayd", "ph14": "14",
+          "ph14b": "14 (softphone)",
           "ph16": "16", "ph18": "18", "dead": "dead relay"}
 
 # The patent's signal numbers: (from, to, message) of each figure's 1..12.
@@ -921,7 +967,7 @@ def summary(m, net):
     if vias:
         out.append("Via: " + " | ".join(short(v.replace("SIP/2.0/UDP ", ""), net) for v in vias))
     for h, name in (("route", "Route"), ("record-route", "Record-Route"), ("contact", "Contact"),
-                    ("max-forwards", "Max-Forwards")):
+                    ("max-forwards", "Max-Forwards"), ("reason", "Reason")):
         if m.all(h) and (h != "max-forwards" or m.method in ("INVITE",)):
             out.append("%s: %s" % (name, ", ".join(m.all(h))))
     for h, name in (("proxy-authenticate", "Proxy-Authenticate"),
@@ -957,7 +1003,9 @@ def ladder(net, sips, rtp, index, fig):
     for m in sips:
         if m.call_id() != cid:
             continue
-        key = (m.src, m.dst, m.first, m.get("cseq"), m.all("via")[0] if m.all("via") else "")
+        # the To tag too: a forked call's phones answer with their own
+        key = (m.src, m.dst, m.first, m.get("cseq"), m.all("via")[0] if m.all("via") else "",
+               m.get("to"))
         if key in seen:
             continue  # a retransmission
         seen.add(key)

@@ -120,7 +120,8 @@ CONF
 # The names calls_check.py knows the ports by.
 net_args() {
     echo "p11=$P11 p13=$P13 r=$R y=$Y dead=$DEAD ph14=$PH14 ph16=$PH16 ph18=$PH18" \
-        "rtp14=$RTP14 rtp16=$RTP16 rtp18=$RTP18 relay=$RELAY_MIN-$RELAY_MAX"
+        "rtp14=$RTP14 rtp16=$RTP16 rtp18=$RTP18 relay=$RELAY_MIN-$RELAY_MAX" \
+        ${PH14B:+"ph14b=$PH14B rtp14b=$RTP14B"}
 }
 
 # capture_start: dumpcap on lo for every port of the test, RTP included.
@@ -131,7 +132,9 @@ capture_start() {
         log "SKIP: dumpcap (wireshark's capture tool) is not installed"; exit 77
     fi
     local f="udp and (portrange $RELAY_MIN-$RELAY_MAX"
-    for p in $P11 $P13 $R $Y $DEAD $PH14 $PH16 $PH18 $RTP14 $RTP16 $RTP18; do f+=" or port $p"; done
+    for p in $P11 $P13 $R $Y $DEAD $PH14 $PH16 $PH18 $RTP14 $RTP16 $RTP18 ${PH14B:-} ${RTP14B:-}; do
+        f+=" or port $p"
+    done
     dumpcap -q -P -i lo -f "$f)" -w "$WORK/calls.pcap" >"$WORK/dumpcap.log" 2>&1 &
     CAP_PID=$!
     PIDS+=("$CAP_PID")

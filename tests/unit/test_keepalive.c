@@ -80,7 +80,7 @@ static int teardown(void **state)
 static void add_client(struct ctx *c, const char *aor, const char *nat, const struct transport *tp)
 {
     struct addr a = test_addr(nat);
-    assert_int_equal(nat_table_put(c->env.nat, aor, &a, tp, 0), 0);
+    assert_int_equal(nat_table_put(c->env.nat, aor, &a, tp, 0, 0), 0);
 }
 
 static void add_clients(struct ctx *c, int n)

@@ -125,7 +125,9 @@ static inline void mh_nat_client(struct mh *h, const char *aor, const char *nat)
 {
     struct addr a = test_addr(nat);
     uint64_t until = loop_now_ms(h->loop) + 3600 * 1000;
-    assert_int_equal(nat_table_put(proxy_env(h->p)->nat, aor, &a, &h->nat_tp, until), 0);
+    assert_int_equal(
+        nat_table_put(proxy_env(h->p)->nat, aor, &a, &h->nat_tp, until, nat_table_phone_key(nat)),
+        0);
 }
 
 /* ---- injecting ---- */

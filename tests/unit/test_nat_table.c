@@ -32,10 +32,16 @@ static int teardown(void **state)
     return 0;
 }
 
-static void put(struct ctx *c, const char *aor, const char *nat, uint64_t until)
+static void put_phone(struct ctx *c, const char *aor, const char *nat, uint64_t until,
+                      uint64_t phone)
 {
     struct addr a = test_addr(nat);
-    assert_int_equal(nat_table_put(c->nt, aor, &a, &c->tp, until), 0);
+    assert_int_equal(nat_table_put(c->nt, aor, &a, &c->tp, until, phone), 0);
+}
+
+static void put(struct ctx *c, const char *aor, const char *nat, uint64_t until)
+{
+    put_phone(c, aor, nat, until, 0);
 }
 
 static void records_and_finds_a_client(void **state)
@@ -69,10 +75,10 @@ static void refuses_empty_and_overlong_ids(void **state)
     memset(longid, 'x', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
 
-    assert_int_equal(nat_table_put(c->nt, "", &a, &c->tp, 1000), -EINVAL);
-    assert_int_equal(nat_table_put(c->nt, longid, &a, &c->tp, 1000), -EINVAL);
+    assert_int_equal(nat_table_put(c->nt, "", &a, &c->tp, 1000, 0), -EINVAL);
+    assert_int_equal(nat_table_put(c->nt, longid, &a, &c->tp, 1000, 0), -EINVAL);
     longid[NAT_AOR_MAX] = '\0'; /* exactly the limit is fine */
-    assert_int_equal(nat_table_put(c->nt, longid, &a, &c->tp, 1000), 0);
+    assert_int_equal(nat_table_put(c->nt, longid, &a, &c->tp, 1000, 0), 0);
     assert_int_equal(nat_table_count(c->nt), 1);
 }
 
@@ -82,11 +88,13 @@ static void a_refresh_moves_expiry_and_address(void **state)
     struct nat_binding b1, b2;
     struct addr rebound = test_addr("198.51.100.28:50000");
 
-    put(c, "16", "198.51.100.28:40312", 10000);
+    uint64_t phone = nat_table_phone_key("reg-16@192.168.1.10");
+    put_phone(c, "16", "198.51.100.28:40312", 10000, phone);
     assert_int_equal(nat_table_lookup(c->nt, "16", &b1), 0);
     assert_int_equal(nat_table_keepalive_result(c->nt, "16", b1.id, false), 1);
-    /* the NAT rebound the client to a new port; it re-registered */
-    put(c, "16", "198.51.100.28:50000", 20000);
+    /* the NAT rebound the client to a new port; it re-registered under
+     * its Call-ID: the same phone, moved, not a second one */
+    put_phone(c, "16", "198.51.100.28:50000", 20000, phone);
     assert_int_equal(nat_table_count(c->nt), 1);
     assert_int_equal(nat_table_lookup(c->nt, "16", &b2), 0);
     assert_true(addr_equal(&b2.nat, &rebound));
@@ -96,6 +104,65 @@ static void a_refresh_moves_expiry_and_address(void **state)
     nat_table_expire(c->nt, 15000);
     assert_int_equal(nat_table_count(c->nt), 1);
     nat_table_expire(c->nt, 20000);
+    assert_int_equal(nat_table_count(c->nt), 0);
+}
+
+/* A desk phone and a softphone of one user: two entries, each with its
+ * own expiry and keepalive count, removed one by one. */
+static void two_phones_of_one_user(void **state)
+{
+    struct ctx *c = *state;
+    struct nat_binding b, all[4];
+    struct addr desk = test_addr("198.51.100.28:40312"), soft = test_addr("203.0.113.5:6000");
+
+    put_phone(c, "16", "198.51.100.28:40312", 10000, nat_table_phone_key("desk"));
+    put_phone(c, "16", "203.0.113.5:6000", 30000, nat_table_phone_key("soft"));
+    assert_int_equal(nat_table_count(c->nt), 2);
+    assert_int_equal(nat_table_bindings(c->nt, "16", all, 4), 2);
+    assert_int_equal(nat_table_lookup_at(c->nt, "16", &desk, &b), 0);
+    assert_int_equal(b.expires_at_ms, 10000);
+    assert_int_equal(nat_table_keepalive_result(c->nt, "16", b.id, false), 1);
+    assert_int_equal(nat_table_lookup_at(c->nt, "16", &soft, &b), 0);
+    assert_int_equal(b.missed, 0); /* the other phone's count is its own */
+    assert_int_equal(nat_table_lookup_at(c->nt, "17", &soft, &b), -ENOENT);
+
+    /* the desk phone's registration runs out; the softphone's stays */
+    nat_table_expire(c->nt, 10000);
+    assert_int_equal(nat_table_count(c->nt), 1);
+    assert_int_equal(nat_table_lookup_at(c->nt, "16", &desk, &b), -ENOENT);
+    assert_int_equal(nat_table_lookup_at(c->nt, "16", &soft, &b), 0);
+
+    /* both on the keepalive ring while they live */
+    put_phone(c, "16", "198.51.100.28:40312", 40000, nat_table_phone_key("desk"));
+    const char *aor;
+    struct nat_binding r1, r2;
+    assert_int_equal(nat_table_next(c->nt, &aor, &r1), 0);
+    assert_int_equal(nat_table_next(c->nt, &aor, &r2), 0);
+    assert_false(addr_equal(&r1.nat, &r2.nat));
+
+    assert_true(nat_table_remove_at(c->nt, "16", &soft));
+    assert_false(nat_table_remove_at(c->nt, "16", &soft));
+    assert_true(nat_table_remove_phone(c->nt, "16", nat_table_phone_key("desk")));
+    assert_int_equal(nat_table_count(c->nt), 0);
+}
+
+/* A flood of REGISTERs for one user from ever new ports and Call-IDs
+ * never holds more than NAT_PHONES_MAX entries for it. */
+static void phones_per_user_are_bounded(void **state)
+{
+    struct ctx *c = *state;
+    char nat[32], cid[32];
+    for (unsigned i = 0; i < 5000; i++) {
+        snprintf(nat, sizeof nat, "198.51.100.28:%u", 1024 + i);
+        snprintf(cid, sizeof cid, "flood-%u", i);
+        put_phone(c, "16", nat, 100000 + i, nat_table_phone_key(cid));
+        assert_true(nat_table_count(c->nt) <= NAT_PHONES_MAX);
+    }
+    assert_int_equal(nat_table_count(c->nt), NAT_PHONES_MAX);
+    struct nat_binding b;
+    struct addr newest = test_addr("198.51.100.28:6023");
+    assert_int_equal(nat_table_lookup_at(c->nt, "16", &newest, &b), 0);
+    nat_table_expire(c->nt, 200000);
     assert_int_equal(nat_table_count(c->nt), 0);
 }
 
@@ -217,6 +284,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_and_finds_a_client, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_empty_and_overlong_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_phones_of_one_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(phones_per_user_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(a_refresh_moves_expiry_and_address, setup, teardown),
         cmocka_unit_test_setup_teardown(entries_expire_on_their_own, setup, teardown),
         cmocka_unit_test_setup_teardown(the_ring_visits_each_client_once_per_round, setup,

@@ -58,6 +58,7 @@ static inline int rd_setup(void **state)
     f->conf.proxies.n = 3;
     f->conf.default_expires = 3600;
     f->conf.max_expires = 7200;
+    f->conf.max_contacts = 10;
     assert_int_equal(redirector_new(&f->r, f->loop, &f->conf, &f->tp, &timers), 0);
     *state = f;
     return 0;

@@ -1,8 +1,8 @@
 /* redirectd INVITE handling on a fake wire: the redirect response 216 of
- * fig. 7b (302 with one Contact chosen by design.md decision 3, identity of
- * the request preserved), 404, 403, and the INVITE server transaction:
- * retransmitted INVITEs absorbed, the 302 retransmitted until the ACK
- * (timer G), given up at timer H. */
+ * fig. 7b (302 with the Contacts chosen by design.md decision 3, in q
+ * order, identity of the request preserved), 404, 403, and the INVITE
+ * server transaction: retransmitted INVITEs absorbed, the 302 retransmitted
+ * until the ACK (timer G), given up at timer H. */
 #include "test_redirectd_harness.h"
 
 #define CHANNEL "sip:16@198.51.100.28:40312"
@@ -186,6 +186,132 @@ static void test_stray_ack_is_dropped(void **state)
     assert_int_equal(redirector_stats(f->r)->stray_acks, 1);
 }
 
+/* ---- forking: several bindings per ID ---- */
+
+#define DESK "sip:16@198.51.100.28:40312"
+#define SOFT "sip:16@203.0.113.50:5060"
+
+/* A REGISTER for id from src with the Contact lines `contacts`. */
+static void register_contacts(struct rd_fixture *f, const struct addr *src, const char *id,
+                              const char *call_id, const char *contacts)
+{
+    unsigned n = ++f->branch;
+    rd_sendf(f, src,
+             "REGISTER sip:127.0.0.1:5070 SIP/2.0\n"
+             "Via: SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bKfork%u\n"
+             "Max-Forwards: 70\n"
+             "From: <sip:%s@example.net>;tag=r%u\n"
+             "To: <sip:%s@example.net>\n"
+             "Call-ID: %s\n"
+             "CSeq: 1 REGISTER\n"
+             "%s"
+             "Content-Length: 0\n\n",
+             n, id, n, id, call_id, contacts);
+    rd_expect_status(f, src, 200);
+}
+
+/* Contact i of the 302 is uri with q (-1: none) and no expires. */
+static void assert_target(const osip_message_t *m, int i, const char *uri, int q)
+{
+    char *got = NULL;
+    long e = -2;
+    int gq = -2;
+    assert_int_equal(sip_contact_at(m, i, &got, &e, &gq), 0);
+    assert_string_equal(got, uri);
+    osip_free(got);
+    assert_int_equal(gq, q);
+    assert_int_equal(e, -1);
+}
+
+/* RFC 3261 16.7 / design.md decision 3: the serving proxy gets every phone
+ * of the user, best q first, whatever order they were registered in. */
+static void test_serving_proxy_gets_every_channel_in_q_order(void **state)
+{
+    struct rd_fixture *f = *state;
+    /* the lower q first, then the higher (newest first would be wrong) */
+    register_contacts(f, &f->a, "16", "reg-1@a",
+                      "Contact: <" DESK ">;q=0.3\n"
+                      "Contact: <" SOFT ">;q=0.9\n");
+    /* and the other way round (request order would be wrong) */
+    register_contacts(f, &f->a, "17", "reg-2@a",
+                      "Contact: <sip:17@203.0.113.60:5060>;q=0.9\n"
+                      "Contact: <sip:17@203.0.113.61:5060>;q=0.3\n");
+
+    rd_invite(f, &f->a, "16", 1);
+    osip_message_t *m = rd_expect(f, &f->a, 302);
+    assert_int_equal(sip_contact_count(m), 2);
+    assert_target(m, 0, SOFT, 900);
+    assert_target(m, 1, DESK, 300);
+    sip_free(m);
+
+    rd_invite(f, &f->a, "17", 2);
+    m = rd_expect(f, &f->a, 302);
+    assert_int_equal(sip_contact_count(m), 2);
+    assert_target(m, 0, "sip:17@203.0.113.60:5060", 900);
+    assert_target(m, 1, "sip:17@203.0.113.61:5060", 300);
+    sip_free(m);
+
+    /* fig. 2b: another proxy is sent once to the serving proxy, which forks */
+    rd_invite(f, &f->b, "16", 3);
+    m = rd_expect(f, &f->b, 302);
+    assert_int_equal(sip_contact_count(m), 1);
+    assert_target(m, 0, "sip:16@127.0.0.1:5060", 900);
+    sip_free(m);
+    rd_invite(f, &f->c, "17", 4);
+    m = rd_expect(f, &f->c, 302);
+    assert_int_equal(sip_contact_count(m), 1);
+    rd_assert_contact(m, "sip:17@127.0.0.1:5060");
+    sip_free(m);
+}
+
+/* Two phones behind two proxies: each proxy gets its own phone's channel
+ * and the other proxy; a third proxy gets both proxies. */
+static void test_phones_behind_two_proxies(void **state)
+{
+    struct rd_fixture *f = *state;
+    register_contacts(f, &f->a, "16", "desk@a", "Contact: <" DESK ">;q=0.3\n");
+    register_contacts(f, &f->b, "16", "soft@b", "Contact: <" SOFT ">\n");
+
+    rd_invite(f, &f->a, "16", 1);
+    osip_message_t *m = rd_expect(f, &f->a, 302);
+    assert_int_equal(sip_contact_count(m), 2);
+    assert_target(m, 0, "sip:16@127.0.0.1:5062", -1);
+    assert_target(m, 1, DESK, 300);
+    sip_free(m);
+
+    rd_invite(f, &f->b, "16", 2);
+    m = rd_expect(f, &f->b, 302);
+    assert_int_equal(sip_contact_count(m), 2);
+    assert_target(m, 0, SOFT, -1);
+    assert_target(m, 1, "sip:16@127.0.0.1:5060", 300);
+    sip_free(m);
+
+    rd_invite(f, &f->c, "16", 3);
+    m = rd_expect(f, &f->c, 302);
+    assert_int_equal(sip_contact_count(m), 2);
+    assert_target(m, 0, "sip:16@127.0.0.1:5062", -1);
+    assert_target(m, 1, "sip:16@127.0.0.1:5060", 300);
+    sip_free(m);
+}
+
+/* One of two bindings runs out: the 302 lists the other alone. */
+static void test_expired_binding_leaves_the_302(void **state)
+{
+    struct rd_fixture *f = *state;
+    register_contacts(f, &f->a, "16", "reg-1@a",
+                      "Contact: <" DESK ">;expires=1;q=1\n"
+                      "Contact: <" SOFT ">;q=0.5\n");
+    rd_run_ms(f, 2100);
+    fake_wire_clear(&f->wire);
+    assert_int_equal(client_table_count(redirector_clients(f->r)), 1);
+    assert_int_equal(client_table_expired(redirector_clients(f->r)), 1);
+    rd_invite(f, &f->a, "16", 1);
+    osip_message_t *m = rd_expect(f, &f->a, 302);
+    assert_int_equal(sip_contact_count(m), 1);
+    assert_target(m, 0, SOFT, 500);
+    sip_free(m);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, rd_setup, rd_teardown)
 
 int main(void)
@@ -201,6 +327,9 @@ int main(void)
         T(test_302_is_retransmitted_until_the_ack),
         T(test_302_retransmission_gives_up_at_timer_h),
         T(test_stray_ack_is_dropped),
+        T(test_serving_proxy_gets_every_channel_in_q_order),
+        T(test_phones_behind_two_proxies),
+        T(test_expired_binding_leaves_the_302),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -407,6 +407,41 @@ static void survives_the_rfc4475_torture_messages(void **state)
     assert_true(c->env.stats.parse_errors > 0);
 }
 
+/* A user with a second phone (issue #16): redirectd's 200 lists both
+ * bindings, the other phone's first; the phone gets its own Contact with
+ * its own expiry (not the first one listed), then the other phone's as
+ * redirectd holds it (RFC 3261 10.3 step 8). */
+static void the_200_lists_the_users_other_phones(void **state)
+{
+    struct ctx *c = *state;
+    struct nat_binding b;
+    osip_message_t *fwd = register_16(c), *ok = redirect_ok(fwd, 120);
+    sip_contacts_clear(ok);
+    assert_int_equal(sip_contact_add(ok, "sip:16@203.0.113.77:5080", 3000, 500), 0);
+    assert_int_equal(sip_contact_add(ok, "sip:16@198.51.100.28:40312", 90, -1), 0);
+    inject_msg(c, REDIRECT, ok);
+    osip_message_t *answer = only_packet_to(c, NAT28);
+    assert_int_equal(sip_contact_count(answer), 2);
+    char *uri = NULL;
+    long e;
+    int q;
+    assert_int_equal(sip_contact_at(answer, 0, &uri, &e, &q), 0);
+    assert_string_equal(uri, "sip:16@192.168.1.10:5060"); /* its own, as it wrote it */
+    assert_int_equal(e, 90);
+    osip_free(uri);
+    assert_int_equal(sip_contact_at(answer, 1, &uri, &e, &q), 0);
+    assert_string_equal(uri, "sip:16@203.0.113.77:5080");
+    assert_int_equal(e, 3000);
+    assert_int_equal(q, 500);
+    osip_free(uri);
+    /* step 119 with this phone's own lifetime */
+    assert_int_equal(nat_table_lookup(c->env.nat, "16", &b), 0);
+    assert_true(b.expires_at_ms <= loop_now_ms(c->loop) + 90 * 1000);
+    sip_free(answer);
+    sip_free(ok);
+    sip_free(fwd);
+}
+
 int main(void)
 {
     assert_int_equal(sip_init(), 0);
@@ -415,6 +450,7 @@ int main(void)
         T(fig3b_registration_120_becomes_redirect_registration_122),
         T(a_public_client_is_registered_without_rewrite),
         T(a_nated_registration_round_trip),
+        T(the_200_lists_the_users_other_phones),
         T(unregister_removes_the_table_entry),
         T(expiry_is_capped_for_nated_clients),
         T(redirectd_errors_are_relayed),

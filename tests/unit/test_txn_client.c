@@ -509,6 +509,37 @@ static void test_cancel_follows_the_invite(void **state)
     assert_int_equal(txn_client_cancel(inv), -EALREADY);
 }
 
+/* RFC 3261 9.1: no CANCEL before a provisional (it could overtake the
+ * INVITE and be answered 481): held, with its Reason, and sent on the
+ * first provisional; once; never when the final comes first. */
+static void test_cancel_waits_for_a_provisional(void **state)
+{
+    struct ctx *c = *state;
+    struct txn_client *inv = send_req(c, "txn/client_invite.sip", BRANCH);
+    size_t before = c->tw.w.n;
+    assert_int_equal(txn_client_cancel_reason(inv, "SIP;cause=200;text=\"x\""), 0);
+    assert_int_equal(txn_client_cancel(inv), 0); /* asked twice: one CANCEL */
+    assert_int_equal(c->tw.w.n, before);
+    assert_int_equal(layer_stats(c->tl).clients, 1);
+    assert_int_equal(respond_invite(c, 100), 0);
+    assert_int_equal(c->tw.w.n, before + 1);
+    osip_message_t *m = sip_text(c->tw.w.pkt[before].buf);
+    assert_string_equal(sip_method(m), "CANCEL");
+    assert_string_equal(sip_header_get(m, "Reason"), "SIP;cause=200;text=\"x\"");
+    sip_free(m);
+    assert_int_equal(respond_invite(c, 180), 0);
+    assert_int_equal(c->tw.w.n, before + 1); /* not again */
+
+    /* another INVITE whose final comes first: nothing is ever sent */
+    struct txn_client *inv2 = send_req(c, "txn/client_invite.sip", BRANCH "2");
+    size_t n2 = c->tw.w.n;
+    assert_int_equal(txn_client_cancel(inv2), 0);
+    assert_int_equal(respond(c, 486, BRANCH "2", "314", "INVITE"), 0);
+    for (size_t i = n2; i < c->tw.w.n; i++)
+        assert_null(strstr(c->tw.w.pkt[i].buf, "CANCEL sip:"));
+    assert_int_equal(txn_client_cancel(inv2), -EALREADY);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -530,6 +561,7 @@ int main(void)
         T(test_ack_is_sent_statelessly),
         T(test_layer_free_is_silent),
         T(test_cancel_follows_the_invite),
+        T(test_cancel_waits_for_a_provisional),
     };
 #undef T
     if (sip_init() != 0)

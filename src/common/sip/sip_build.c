@@ -170,6 +170,19 @@ static int fill_response(osip_message_t *r, const osip_message_t *req, int statu
     return osip_message_set_content_length(r, "0") == 0 ? 0 : -ENOMEM;
 }
 
+int sip_status_set(osip_message_t *m, int status)
+{
+    if (!m || m->sip_method || status < 100 || status > 699)
+        return -EINVAL;
+    char *phrase = osip_strdup(sip_reason_phrase(status));
+    if (!phrase)
+        return -ENOMEM;
+    osip_free(m->reason_phrase);
+    m->reason_phrase = phrase;
+    m->status_code = status;
+    return 0;
+}
+
 int sip_response_new(osip_message_t **out, const osip_message_t *req, int status,
                      const char *to_tag)
 {

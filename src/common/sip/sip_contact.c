@@ -35,7 +35,12 @@ int sip_contact_count(const osip_message_t *m)
 
 int sip_contact_addr(const osip_message_t *m, struct addr *out)
 {
-    const osip_contact_t *c = first_contact(m);
+    return sip_contact_addr_at(m, 0, out);
+}
+
+int sip_contact_addr_at(const osip_message_t *m, int i, struct addr *out)
+{
+    const osip_contact_t *c = m && i >= 0 ? osip_list_get(&m->contacts, i) : NULL;
     memset(out, 0, sizeof *out);
     if (!c || !c->url)
         return -ENOENT;
@@ -70,23 +75,102 @@ static bool uri_text_safe(const char *uri)
     return n > 0 && n <= URI_MAX;
 }
 
-int sip_contact_replace(osip_message_t *m, const char *uri, long expires)
+/* RFC 3261 20.10: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ),
+ * kept in thousandths. */
+static int q_value(const char *v)
 {
-    char text[URI_MAX + 48];
+    int whole, milli = 0, scale = 100;
+    if (!v || (v[0] != '0' && v[0] != '1'))
+        return -EINVAL;
+    whole = v[0] - '0';
+    const char *p = v + 1;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+            milli += (*p - '0') * scale;
+    }
+    if (*p || (whole == 1 && milli != 0))
+        return -EINVAL;
+    return whole * 1000 + milli;
+}
+
+static long expires_value(const char *v)
+{
+    unsigned long n;
+    if (sip_parse_ulong(v, EXPIRES_MAX, &n) != 0 || n > LONG_MAX)
+        return -EINVAL;
+    return (long)n;
+}
+
+int sip_contact_at(const osip_message_t *m, int i, char **uri, long *expires, int *q)
+{
+    const osip_contact_t *c = m && i >= 0 ? osip_list_get(&m->contacts, i) : NULL;
+    bool present = false;
+    *uri = NULL;
+    if (!c || !c->url)
+        return -ENOENT;
+    const char *v = sip_param_get(&c->gen_params, "expires", &present);
+    *expires = present ? expires_value(v) : -1;
+    present = false;
+    v = sip_param_get(&c->gen_params, "q", &present);
+    *q = present ? q_value(v) : -1;
+    if ((present && *q < 0) || *expires < -1)
+        return -EINVAL;
+    return osip_uri_to_str(c->url, uri) == 0 ? 0 : -ENOMEM;
+}
+
+/* "<uri>[;q=N.NNN][;expires=N]" parsed into a new Contact, or NULL with *err. */
+static osip_contact_t *contact_build(const char *uri, long expires, int q, int *err)
+{
+    char text[URI_MAX + 64];
+    int n;
     osip_contact_t *c;
 
-    if (!m || !uri || !uri_text_safe(uri) || (expires >= 0 && (unsigned long)expires > EXPIRES_MAX))
-        return -EINVAL;
+    *err = -EINVAL;
+    if (!uri || !uri_text_safe(uri) || (expires >= 0 && (unsigned long)expires > EXPIRES_MAX) ||
+        q > 1000)
+        return NULL;
+    n = snprintf(text, sizeof text, "<%s>", uri);
+    if (q >= 0)
+        n += snprintf(text + n, sizeof text - (size_t)n, ";q=%d.%03d", q / 1000, q % 1000);
     if (expires >= 0)
-        snprintf(text, sizeof text, "<%s>;expires=%ld", uri, expires);
-    else
-        snprintf(text, sizeof text, "<%s>", uri);
-    if (osip_contact_init(&c) != 0)
-        return -ENOMEM;
+        snprintf(text + n, sizeof text - (size_t)n, ";expires=%ld", expires);
+    if (osip_contact_init(&c) != 0) {
+        *err = -ENOMEM;
+        return NULL;
+    }
     if (osip_contact_parse(c, text) != 0 || !c->url) {
         osip_contact_free(c);
-        return -EINVAL;
+        return NULL;
     }
+    *err = 0;
+    return c;
+}
+
+int sip_contact_add(osip_message_t *m, const char *uri, long expires, int q)
+{
+    int err;
+    osip_contact_t *c = m ? contact_build(uri, expires, q, &err) : NULL;
+    if (!c)
+        return m ? err : -EINVAL;
+    if (osip_list_add(&m->contacts, c, -1) < 0) {
+        osip_contact_free(c);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sip_contacts_clear(osip_message_t *m)
+{
+    if (m)
+        sip_list_clear(&m->contacts, contact_free);
+}
+
+int sip_contact_replace(osip_message_t *m, const char *uri, long expires)
+{
+    int err;
+    osip_contact_t *c = m ? contact_build(uri, expires, -1, &err) : NULL;
+    if (!c)
+        return m ? err : -EINVAL;
     sip_list_clear(&m->contacts, contact_free);
     if (osip_list_add(&m->contacts, c, -1) < 0) {
         osip_contact_free(c);
@@ -100,14 +184,6 @@ bool sip_contact_is_star(const osip_message_t *m)
     return contact_is_star(first_contact(m));
 }
 
-static long expires_value(const char *v)
-{
-    unsigned long n;
-    if (sip_parse_ulong(v, EXPIRES_MAX, &n) != 0 || n > LONG_MAX)
-        return -EINVAL;
-    return (long)n;
-}
-
 long sip_register_expires(const osip_message_t *m)
 {
     const osip_contact_t *c = first_contact(m);
@@ -118,6 +194,11 @@ long sip_register_expires(const osip_message_t *m)
         if (present)
             return expires_value(v);
     }
+    return sip_expires_header(m);
+}
+
+long sip_expires_header(const osip_message_t *m)
+{
     const char *h = sip_header_get(m, "Expires");
     return h ? expires_value(h) : -1;
 }

@@ -49,7 +49,9 @@ struct txn_client {
     bool in_table;
     bool abandoned;
     bool doomed;
-    bool timer_c_fired; /* CANCEL sent: the next expiry ends it */
+    bool timer_c_fired;  /* CANCEL sent: the next expiry ends it */
+    bool cancel_wanted;  /* CANCELled before any provisional: sent on the first */
+    char *cancel_reason; /* its Reason (free); NULL: none */
     unsigned in_callback;
     txn_client_cb cb;
     void *arg;
@@ -63,6 +65,7 @@ static void client_free(struct txn_client *ct)
         sip_free(ct->req);
     osip_free(ct->bytes);
     osip_free(ct->ack);
+    free(ct->cancel_reason);
     ct->tl->stats.clients--;
     free(ct);
 }
@@ -210,6 +213,22 @@ static void send_ack(struct txn_client *ct, const osip_message_t *resp)
     sip_free(ack);
 }
 
+/* Builds and sends inv's CANCEL now. */
+static int cancel_send(struct txn_client *inv, const char *reason)
+{
+    osip_message_t *cancel = NULL;
+    int err = sip_cancel_for(&cancel, inv->req);
+    if (!err && reason)
+        err = sip_header_set(cancel, "Reason", reason);
+    if (err) {
+        sip_free(cancel);
+        return err;
+    }
+    /* §9.1: a transaction of its own, to where the INVITE went; its 200 is
+     * hop by hop and wanted by nobody */
+    return txn_client_send(inv->tl, cancel, &inv->dst, &inv->tp, NULL, NULL, NULL);
+}
+
 static int invite_response(struct txn_client *ct, osip_message_t *resp, const struct addr *src,
                            int status)
 {
@@ -220,6 +239,10 @@ static int invite_response(struct txn_client *ct, osip_message_t *resp, const st
         if (status < 200) {
             ct->state = CLI_PROCEEDING;
             timer_start(ct->timer, tm->server_max_ms); /* A and B stop */
+            if (ct->cancel_wanted) {                   /* the CANCEL held back for this */
+                ct->cancel_wanted = false;
+                (void)cancel_send(ct, ct->cancel_reason);
+            }
         } else if (status < 300) {
             ct->state = CLI_ACCEPTED;
             timer_start(ct->timer, txn_64t1(ct->tl));
@@ -363,15 +386,26 @@ out:
 
 int txn_client_cancel(struct txn_client *inv)
 {
-    osip_message_t *cancel = NULL;
+    return txn_client_cancel_reason(inv, NULL);
+}
+
+int txn_client_cancel_reason(struct txn_client *inv, const char *reason)
+{
     if (!inv->req)
         return -EALREADY; /* the final came: nothing left to cancel */
-    int err = sip_cancel_for(&cancel, inv->req);
-    if (err)
-        return err;
-    /* §9.1: a transaction of its own, to where the INVITE went; its 200 is
-     * hop by hop and wanted by nobody */
-    return txn_client_send(inv->tl, cancel, &inv->dst, &inv->tp, NULL, NULL, NULL);
+    if (inv->invite && inv->state == CLI_CALLING) {
+        /* §9.1: not before a provisional (the INVITE may not even have
+         * arrived: the CANCEL would overtake it and be answered 481) */
+        if (inv->cancel_wanted)
+            return 0;
+        char *copy = reason ? strdup(reason) : NULL;
+        if (reason && !copy)
+            return -ENOMEM;
+        inv->cancel_wanted = true;
+        inv->cancel_reason = copy;
+        return 0;
+    }
+    return cancel_send(inv, reason);
 }
 
 void txn_client_abandon(struct txn_client *ct)

@@ -91,6 +91,9 @@ int sip_status(const osip_message_t *m);         /* responses: 100..699; 0 for r
 /* A response's status becomes `status` with its standard reason phrase
  * (a proxy turning a downstream 503 into 500). 0, -EINVAL, -ENOMEM. */
 int sip_status_set(osip_message_t *m, int status);
+/* A request's method and its CSeq's become `method` (a token). 0, -EINVAL,
+ * -ENOMEM. */
+int sip_method_set(osip_message_t *m, const char *method);
 bool sip_method_is(const osip_message_t *m, const char *method);
 /* "number" or "number@host" into buf. Returns 0, -ENOENT, -ENOSPC. */
 int sip_call_id(const osip_message_t *m, char *buf, size_t len);

@@ -153,7 +153,10 @@ static int attempt(struct relay_query *q, const struct addr *relay)
     if (err)
         return err;
     (void)sip_header_remove(req, MEDIA_SOURCE_HEADER); /* between proxies only */
-    if (q->sources[0])
+    /* relayd takes INVITEs (fig. 8a): an UPDATE's offer is asked as one */
+    if (!sip_method_is(req, "INVITE"))
+        err = sip_method_set(req, "INVITE");
+    if (!err && q->sources[0])
         err = sip_header_set(req, MEDIA_SOURCES_HEADER, q->sources);
     if (err) {
         sip_free(req);

@@ -169,9 +169,107 @@ static void a_cancel_during_the_query_releases_what_relayd_gives(void **state)
     sip_free(fwd);
 }
 
+/* A confirmed relayed call (figure 2a, relay ports 30000/30002); 14's
+ * SDP as it would offer it from its public address. */
+static const char OFFER_14[] = "v=0\r\no=14 9 9 IN IP4 203.0.113.14\r\ns=-\r\n"
+                               "c=IN IP4 203.0.113.14\r\nt=0 0\r\nm=audio 3456 RTP/AVP 0\r\n";
+
+static void expect_relayed(const osip_message_t *m)
+{
+    char conn[64];
+    uint16_t ports[4];
+    size_t n;
+    mh_sdp(m, conn, sizeof conn, ports, &n);
+    assert_string_equal(conn, RELAY_MEDIA);
+    assert_int_equal(ports[0], 30000);
+}
+
+/* RFC 3264 section 5 in a dialog: a re-INVITE without SDP (a PBX asking
+ * "what do you have now?"). Nothing is asked of relayd; 14's offer in the
+ * 200 reaches 16 pointed at the call's relay, and 16's answer in the ACK
+ * reaches 14 pointed at it too: the media stays relayed both ways. */
+static void a_reinvite_without_sdp_keeps_the_relay_both_ways(void **state)
+{
+    struct mh *h = *state;
+    mh_fig2a_p11_confirmed(h);
+    osip_message_t *re = golden_load("messaging/reinvite_hold.sip");
+    assert_int_equal(sip_body_set(re, NULL, 0, NULL), 0);
+    mh_inject(h, NAT28, re);
+    mh_expect_status(h, NAT28, 100, "INVITE");
+    osip_message_t *fwd = mh_take_request(h, P13, "INVITE");
+    assert_false(sip_body_is_sdp(fwd));
+    assert_int_equal(mh_count_to(&h->wire, RELAY), 0);
+    mh_expect_quiet(h);
+
+    osip_message_t *ok = mh_response(fwd, 200, "t14");
+    assert_int_equal(sip_body_set(ok, OFFER_14, strlen(OFFER_14), "application/sdp"), 0);
+    assert_int_equal(sip_contact_replace(ok, "sip:14@203.0.113.14:5060", -1), 0);
+    mh_inject(h, P13, ok);
+    osip_message_t *got = mh_take(h, NAT28);
+    assert_int_equal(sip_status(got), 200);
+    expect_relayed(got);
+    mh_expect_quiet(h);
+
+    char *text = mh_variant("messaging/ack_2a.sip", (const char *const[]){"1 ACK", "3 ACK", NULL});
+    osip_message_t *ack = NULL;
+    struct sip_parse_result res;
+    assert_int_equal(sip_parse(&ack, text, strlen(text), &res), 0);
+    free(text);
+    assert_int_equal(sip_body_set(ack, ANSWER_16, strlen(ANSWER_16), "application/sdp"), 0);
+    mh_inject(h, NAT28, ack);
+    osip_message_t *ack_fwd = mh_take_request(h, P13, "ACK");
+    expect_relayed(ack_fwd);
+    mh_expect_quiet(h);
+    assert_int_equal(messaging_calls(h->m), 1);
+    sip_free(ack_fwd);
+    sip_free(ack);
+    sip_free(got);
+    sip_free(ok);
+    sip_free(fwd);
+    sip_free(re);
+}
+
+/* RFC 3311: an UPDATE with a new offer re-asks relayd like a re-INVITE
+ * (same Call-ID: same ports), and its answer comes back relayed. */
+static void an_update_with_sdp_is_relayed_like_a_reinvite(void **state)
+{
+    struct mh *h = *state;
+    mh_fig2a_p11_confirmed(h);
+    char *text = mh_variant(
+        "messaging/reinvite_resume.sip",
+        (const char *const[]){"INVITE sip:", "UPDATE sip:", "4 INVITE", "4 UPDATE", NULL});
+    mh_inject_text(h, NAT28, text, strlen(text));
+    free(text);
+    /* the offer goes to relayd first, as a re-INVITE's does */
+    osip_message_t *rq = mh_take_request(h, RELAY, "INVITE"); /* relayd takes INVITEs */
+    uint32_t n;
+    const char *method;
+    assert_int_equal(sip_cseq(rq, &n, &method), 0);
+    assert_string_equal(method, "INVITE");
+    mh_relay_302(h, RELAY, rq, (const uint16_t[]){30000, 30002}, 2);
+    mh_expect_request(h, RELAY, "ACK");
+    osip_message_t *fwd = mh_take_request(h, P13, "UPDATE");
+    expect_relayed(fwd);
+    osip_message_t *ok = mh_response(fwd, 200, "t14");
+    assert_int_equal(sip_body_set(ok, OFFER_14, strlen(OFFER_14), "application/sdp"), 0);
+    mh_inject(h, P13, ok);
+    osip_message_t *got = mh_take(h, NAT28);
+    assert_int_equal(sip_status(got), 200);
+    expect_relayed(got);
+    mh_expect_quiet(h);
+    sip_free(got);
+    sip_free(ok);
+    sip_free(fwd);
+    sip_free(rq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_reinvite_without_sdp_keeps_the_relay_both_ways,
+                                        mh_setup_p11, mh_teardown),
+        cmocka_unit_test_setup_teardown(an_update_with_sdp_is_relayed_like_a_reinvite, mh_setup_p11,
+                                        mh_teardown),
         cmocka_unit_test_setup_teardown(the_offer_in_the_200_gets_the_relay, mh_setup_p11,
                                         mh_teardown),
         cmocka_unit_test_setup_teardown(a_200_during_the_query_replaces_the_held_183, mh_setup_p11,

@@ -170,6 +170,23 @@ static int fill_response(osip_message_t *r, const osip_message_t *req, int statu
     return osip_message_set_content_length(r, "0") == 0 ? 0 : -ENOMEM;
 }
 
+int sip_method_set(osip_message_t *m, const char *method)
+{
+    if (!m || !m->sip_method || !m->cseq || !method || !sip_is_token(method))
+        return -EINVAL;
+    char *a = osip_strdup(method), *b = osip_strdup(method);
+    if (!a || !b) {
+        osip_free(a);
+        osip_free(b);
+        return -ENOMEM;
+    }
+    osip_free(m->sip_method);
+    m->sip_method = a;
+    osip_free(m->cseq->method);
+    m->cseq->method = b;
+    return 0;
+}
+
 int sip_status_set(osip_message_t *m, int status)
 {
     if (!m || m->sip_method || status < 100 || status > 699)

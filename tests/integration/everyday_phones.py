@@ -16,7 +16,8 @@ Phone 16 (127.0.0.1:PH16) registers at proxy 11, phone 14 (PH14) at proxy
 Then 16 sends 14 a MESSAGE, an OPTIONS and a SUBSCRIBE (Event: presence),
 each through proxy 11 and proxy 13; 14 answers each 200 and, for the
 SUBSCRIBE, sends a NOTIFY inside the new dialog along the Record-Route it
-received; 16 answers the NOTIFY 200. Last, a MESSAGE for a user nobody
+received; 16 answers the NOTIFY 200. 14 PUBLISHes its presence to its own
+AOR (through proxy 13, back to itself) and answers it 200 with a SIP-ETag. Last, a MESSAGE for a user nobody
 registered. One line per figure ("name=value"); the shell checks them.
 """
 import hashlib
@@ -291,6 +292,8 @@ def main():
         elif method == "NOTIFY":
             reply(phone, headers, src, 200, "OK")
             notify["got"] = notify.get("got", 0) + 1
+        elif method == "PUBLISH":  # a phone that is its own presence agent
+            reply(phone, headers, src, 200, "OK", "SIP-ETag: e%s\r\nExpires: 600\r\n" % rand())
         elif method in ("MESSAGE", "OPTIONS"):
             reply(phone, headers, src, 200, "OK", "Allow: INVITE, MESSAGE, SUBSCRIBE, NOTIFY\r\n"
                   if method == "OPTIONS" else "")
@@ -314,6 +317,14 @@ def main():
     pump(phones, lambda r: notify.get("got"), answer)
     print("subscribe=%s routes_in_notify=%d notify_at_16=%d" % (
         code, notify.get("sent", 0), notify.get("got", 0)))
+    # RFC 3903: 14 publishes its presence to its own AOR at start, as one
+    # stock softphone does; routed to 14's registered phone like any request
+    code, headers = transact(phones, b, "PUBLISH", "sip:14@%s:%d" % b.proxy, "14",
+                             "Event: presence\r\nExpires: 600\r\nContent-Type: "
+                             "application/pidf+xml\r\n", "<presence/>", answer=answer)
+    print("publish=%s publish_etag=%d publish_at_14=%d" % (
+        code, 1 if header(headers, "sip-etag") else 0,
+        sum(1 for g in b.got if g[0].startswith("PUBLISH"))))
     code, _ = transact(phones, a, "MESSAGE", "sip:99@%s:%d" % a.proxy, "99",
                        "Content-Type: text/plain\r\n", "anyone?", answer=answer)
     print("message_unknown=%s" % code)

@@ -21,6 +21,8 @@ check "no proxy's Pinhole-Source reached 14" has "message_seen_by_14_without_sta
 check "OPTIONS to a user answered by 14 itself (its Allow)" has "options=200 allow_from_14=1"
 check "SUBSCRIBE 200, record-routed by both proxies, 14's NOTIFY reached 16" \
     has "subscribe=200 routes_in_notify=2 notify_at_16=1"
+check "PUBLISH to 14's own AOR routed to its phone, answered with a SIP-ETag" \
+    has "publish=200 publish_etag=1 publish_at_14=1"
 check "MESSAGE to nobody: redirectd's 404" has "message_unknown=404"
 check "proxy 11 logged no 501" bash -c "! grep -q ' 501 ' '$WORK/proxyd-11.log'"
 calls_stop

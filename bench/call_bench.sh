@@ -91,6 +91,7 @@ P=${PORTS[0]} R=${PORTS[1]} Y=${PORTS[2]} UAC=${PORTS[3]}
 UAS_PORTS=("${PORTS[@]:4}")
 
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P" ];
 log_level = "notice";

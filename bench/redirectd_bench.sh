@@ -50,6 +50,7 @@ PORT=$(python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$PORT";
 proxies = [ "127.0.0.1" ];
 default_expires = 3600;

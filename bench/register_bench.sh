@@ -68,6 +68,7 @@ print(s.getsockname()[1])'
 P=$(free_port); R=$(free_port)
 
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P" ];
 max_expires = 7200;

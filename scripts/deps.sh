@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing, and runs apt-get update only then.
 set -euo pipefail
 
-BUILD_PKGS="build-essential cmake pkg-config libosip2-dev libevent-dev libconfig-dev libmimalloc-dev libssl-dev"
+BUILD_PKGS="build-essential cmake pkg-config libosip2-dev libevent-dev libconfig-dev libmimalloc-dev libssl-dev libsqlite3-dev"
 TEST_PKGS="libcmocka-dev sip-tester sipvicious iproute2 nftables tshark valgrind procps python3 systemd man-db baresip-core"
 
 want="$BUILD_PKGS"

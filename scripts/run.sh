@@ -15,6 +15,11 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+# conf/redirectd.conf keeps its bindings in /var/lib/pinhole (the systemd
+# unit's StateDirectory).
+mkdir -p /var/lib/pinhole 2>/dev/null ||
+    echo "pinhole: cannot create /var/lib/pinhole: set store = \"memory\" in conf/redirectd.conf" >&2
+
 for d in redirectd relayd proxyd; do
     # Process substitution keeps $! the daemon's own pid (not sed's).
     "$BUILD/$d" -f -c "conf/$d.conf" > >(sed -u "s/^/[$d] /") 2>&1 &

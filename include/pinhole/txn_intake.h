@@ -21,7 +21,8 @@
  *                 statelessly, an ACK matching nothing counted and
  *                 dropped); counted by method and dispatched. A transaction
  *                 the dispatch leaves without a final answer gets 500, so
- *                 none waits for server_max_ms.
+ *                 none waits for server_max_ms, unless the dispatch took it
+ *                 to answer later (it set a user: txn_server_set_user).
  *
  * Ownership: a struct txn_intake is the daemon's and owns nothing. The
  * transaction layer, the reply struct, the counters and the rate limit it

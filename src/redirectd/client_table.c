@@ -51,6 +51,7 @@ struct client_table {
     unsigned max_contacts;
     uint32_t created;
     uint32_t applying; /* the client_table_apply call under way */
+    const struct client_journal *journal;
     struct log_ratelimit evict_rl;
 };
 
@@ -122,6 +123,18 @@ static void binding_free(struct client_table *ct, struct client_binding *b)
     ct->nbindings--;
     ct->string_bytes -= binding_strings(b);
     free(b);
+}
+
+static void tell_put(const struct client_table *ct, const char *id, const struct client_binding *b)
+{
+    if (ct->journal)
+        ct->journal->put(ct->journal->arg, id, b);
+}
+
+static void tell_gone(const struct client_table *ct, const char *id, const struct client_binding *b)
+{
+    if (ct->journal)
+        ct->journal->gone(ct->journal->arg, id, b->strings);
 }
 
 static void chain_free(struct client_table *ct, struct client_binding *b)
@@ -353,6 +366,7 @@ static void evict_soonest(struct client_table *ct, struct client_binding **head,
         log_info("REGISTER %s: max_contacts (%u) reached; %s evicted", id, ct->max_contacts,
                  b->strings);
     *victim = b->next;
+    tell_gone(ct, id, b);
     binding_free(ct, b);
 }
 
@@ -362,6 +376,8 @@ static int apply_one(struct client_table *ct, struct client_binding **head,
 {
     if (is_star(r)) {
         *outcome = *head ? CLIENT_REG_REMOVED : CLIENT_REG_ABSENT;
+        for (const struct client_binding *b = *head; b; b = b->next)
+            tell_gone(ct, r->id, b);
         chain_free(ct, *head);
         *head = NULL;
         return 0;
@@ -375,6 +391,7 @@ static int apply_one(struct client_table *ct, struct client_binding **head,
         if (m) {
             struct client_binding *gone = *m;
             *m = gone->next;
+            tell_gone(ct, r->id, gone);
             binding_free(ct, gone);
         }
         return 0;
@@ -387,7 +404,10 @@ static int apply_one(struct client_table *ct, struct client_binding **head,
         b->next = old->next;
         b->created = old->created; /* a refresh keeps its place among equal q */
         *m = b;
+        if (strcmp(old->strings, b->strings) != 0)
+            tell_gone(ct, r->id, old); /* the phone moved: its old Contact goes */
         binding_free(ct, old);
+        tell_put(ct, r->id, b);
         *outcome = CLIENT_REG_REFRESHED;
         return 0;
     }
@@ -395,6 +415,7 @@ static int apply_one(struct client_table *ct, struct client_binding **head,
         evict_soonest(ct, head, r->id);
     b->next = *head;
     *head = b;
+    tell_put(ct, r->id, b);
     *outcome = CLIENT_REG_CREATED;
     return 0;
 }
@@ -443,6 +464,35 @@ int client_table_apply(struct client_table *ct, const struct client_reg *regs, s
         return serr;
     }
     return err;
+}
+
+void client_table_set_journal(struct client_table *ct, const struct client_journal *j)
+{
+    ct->journal = j;
+}
+
+int client_table_restore(struct client_table *ct, const struct client_reg *r,
+                         uint64_t expires_at_ms)
+{
+    if (!ct || !r || !reg_valid(r) || is_star(r))
+        return -EINVAL;
+    struct client_binding *head = table_get(ct->t, r->id);
+    bool present = head != NULL;
+    for (const struct client_binding *b = head; b; b = b->next)
+        if (strcmp(b->strings, r->contact) == 0)
+            return -EEXIST;
+    if (chain_length(head) >= ct->max_contacts)
+        return -ENOSPC;
+    struct client_binding *b = binding_new(ct, r, expires_at_ms);
+    if (!b)
+        return -ENOMEM;
+    b->next = head;
+    int err = chain_store(ct, r->id, b, present);
+    if (err) {
+        binding_free(ct, b);
+        return err;
+    }
+    return 0;
 }
 
 int client_table_register(struct client_table *ct, const struct client_reg *r, uint64_t now_ms,

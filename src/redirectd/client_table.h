@@ -74,6 +74,27 @@ enum client_reg_outcome {
  * max_contacts: bindings per ID, 1..CLIENT_CONTACTS_MAX. Returns 0,
  * -EINVAL or -ENOMEM; free with client_table_free. */
 int client_table_new(struct client_table **out, size_t size_hint, unsigned max_contacts);
+/* What the table tells its persistence of every change a REGISTER makes
+ * (binding_store.h): a binding written (created or refreshed) and a
+ * binding gone (removed, replaced under a new Contact, evicted). Expiry
+ * is not told: the store keeps each expiry and forgets on its own. The
+ * callbacks must not change the table. */
+struct client_journal {
+    void (*put)(void *arg, const char *id, const struct client_binding *b);
+    void (*gone)(void *arg, const char *id, const char *contact);
+    void *arg;
+};
+/* j (borrowed; NULL: none) is told from now on. */
+void client_table_set_journal(struct client_table *ct, const struct client_journal *j);
+
+/* A binding back from the store at start (r->expires_s unused): added as
+ * it was, expiring at expires_at_ms (loop clock), without the REGISTER
+ * rules and without telling the journal; a Contact the ID already has, or
+ * one beyond max_contacts, is skipped (-EEXIST, -ENOSPC). Returns 0,
+ * -EINVAL, -EEXIST, -ENOSPC or -ENOMEM. */
+int client_table_restore(struct client_table *ct, const struct client_reg *r,
+                         uint64_t expires_at_ms);
+
 /* A reload: IDs already above the new bound keep their bindings till they
  * expire; new ones are held to it. Out of range: ignored. */
 void client_table_set_max_contacts(struct client_table *ct, unsigned max_contacts);

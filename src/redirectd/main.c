@@ -41,7 +41,6 @@ static void on_usr1(int signo, void *arg)
     log_notice("stats: %s", line);
 }
 
-
 static void redirectd_stop(void *state)
 {
     struct redirectd *d = state;
@@ -65,15 +64,17 @@ static int redirectd_start(struct loop *l, const void *cfg, void **state)
     err = sip_init();
     if (err)
         goto out;
+    /* the stored bindings first (issue #17): the socket opens on a table
+     * that already answers for every phone registered before the restart */
+    err = redirector_new(&d->r, l, c, &d->tp, NULL);
+    if (err)
+        goto out;
     err = udp_sock_open(&d->sip, l, &c->listen, on_datagram, d);
     if (err) {
         log_error("cannot bind %s: error %d", addr_format(&c->listen, where, sizeof where), err);
         goto out;
     }
     udp_sock_transport(d->sip, &d->tp);
-    err = redirector_new(&d->r, l, c, &d->tp, NULL);
-    if (err)
-        goto out;
     err = loop_on_signal(l, SIGUSR1, on_usr1, d);
     if (err)
         goto out;
@@ -103,6 +104,12 @@ static int redirectd_reload(void *state, const void *new_cfg, const void *old_cf
         log_error("reload: listen cannot change from %s to %s without a restart",
                   addr_format(&o->listen, was, sizeof was),
                   addr_format(&n->listen, now, sizeof now));
+        return -EINVAL;
+    }
+    if (strcmp(n->store, o->store) != 0) {
+        /* the bindings live in the old one: moving them is a restart's job */
+        log_error("reload: store cannot change from %s to %s without a restart", o->store,
+                  n->store);
         return -EINVAL;
     }
     if (rd_metrics_listen(d->metrics, &n->stats) != 0)

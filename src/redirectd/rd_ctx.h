@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "binding_store.h"
 #include "client_table.h"
 #include "pinhole/log.h"
 #include "pinhole/loop.h"
@@ -48,6 +49,7 @@ struct rd_ctx {
     const struct redirectd_conf *conf;
     struct loop *loop;
     struct client_table *clients;
+    struct binding_store bindings; /* the table's copy on disk (issue #17) */
     const struct transport *tp;
     struct redirectd_stats stats;
     struct txn_reply reply;                 /* every response: counted in stats */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "pinhole/store.h"
+
 #define K(field) offsetof(struct redirectd_conf, field)
 
 const struct conf_key redirectd_conf_keys[] = {
@@ -17,6 +19,8 @@ const struct conf_key redirectd_conf_keys[] = {
      "longest binding lifetime (s) granted"},
     {"max_contacts", CONF_INT, K(max_contacts), "10", false, 1, 32, NULL,
      "bindings (phones) per user; a new one beyond evicts the one closest to expiry"},
+    {"store", CONF_STRING, K(store), "sqlite:/var/lib/pinhole/redirectd.db", false, 0, 0, NULL,
+     "where bindings survive a restart: \"sqlite:PATH\" or \"memory\" (nothing kept)"},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,
@@ -30,6 +34,11 @@ int redirectd_conf_finish(void *cfg, char *err, size_t errlen)
     if (c->default_expires > c->max_expires) {
         snprintf(err, errlen, "default_expires (%d) is larger than max_expires (%d)",
                  c->default_expires, c->max_expires);
+        return -EINVAL;
+    }
+    if (store_spec_valid(c->store) != 0) {
+        snprintf(err, errlen, "store \"%s\": not \"memory\" nor \"sqlite:PATH\"",
+                 c->store ? c->store : "");
         return -EINVAL;
     }
     return 0;

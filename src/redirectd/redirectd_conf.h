@@ -10,6 +10,7 @@ struct redirectd_conf {
     int default_expires;
     int max_expires;
     int max_contacts;  /* bindings per ID (client_table.h) */
+    char *store;       /* "memory", "sqlite:PATH" (store.h) */
     struct addr stats; /* metrics HTTP address; unset = off */
     enum log_level log_level;
 };

@@ -72,6 +72,11 @@ int redirector_new(struct redirector **out, struct loop *l, const struct redirec
     err = client_table_attach(r->ctx.clients, l);
     if (err)
         goto out;
+    /* every unexpired binding back before anything is served */
+    err = binding_store_open(&r->ctx.bindings, conf->store ? conf->store : "memory", l,
+                             r->ctx.clients);
+    if (err)
+        goto out;
     err = txn_layer_new(&r->tl, l, timers);
     if (err)
         goto out;
@@ -87,6 +92,10 @@ void redirector_free(struct redirector *r)
 {
     if (!r)
         return;
+    /* first: what is queued is committed and its REGISTERs answered while
+     * their transactions still exist */
+    if (r->ctx.bindings.store)
+        binding_store_close(&r->ctx.bindings);
     txn_layer_free(r->tl);
     client_table_free(r->ctx.clients);
     free(r);

@@ -2,6 +2,7 @@
 #include "registrar.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -252,6 +253,61 @@ static int apply(struct rd_ctx *c, const struct reg_request *r, const struct add
     return err;
 }
 
+/* ---- the 200 once the bindings are committed (issue #17) ---- */
+
+/* A REGISTER applied to the table, waiting for the store. */
+struct committing {
+    struct store_wait w; /* first: the callback's argument */
+    struct rd_ctx *c;
+    struct txn_server *st; /* NULL once the transaction ended meanwhile */
+    char id[CLIENT_ID_MAX + 1];
+};
+
+static void on_committing_txn_end(struct txn_server *st, void *arg)
+{
+    struct committing *k = arg;
+    (void)st;
+    k->st = NULL;
+}
+
+static void on_committed(struct store_wait *w, int err)
+{
+    struct committing *k = (struct committing *)(void *)w;
+    struct txn_server *st = k->st;
+    if (st) {
+        txn_server_set_user(st, NULL, NULL);
+        if (!err && txn_server_request(st))
+            (void)answer_ok(k->c, st, txn_server_request(st), k->id);
+        else /* not on disk: the phone must not believe it is kept */
+            (void)txn_reply_reason(&k->c->reply, st, 500, "Binding Not Stored");
+    }
+    free(k);
+}
+
+/* The 200 now ("memory"), or once the store has committed what this
+ * REGISTER changed; 503 when the store could not even queue it. */
+static int answer_when_kept(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
+                            const char *id)
+{
+    if (binding_store_take_failure(&c->bindings)) {
+        if (log_ratelimit_allow(&c->log_rl))
+            log_warn("REGISTER %s: the store is not keeping up: 503", id);
+        return txn_reply_status(&c->reply, st, 503,
+                                (const char *const[]){"Retry-After", "5", NULL});
+    }
+    if (!binding_store_durable(&c->bindings))
+        return answer_ok(c, st, req, id);
+    struct committing *k = calloc(1, sizeof *k);
+    if (!k)
+        return txn_reply_status(&c->reply, st, 500, NULL);
+    k->c = c;
+    k->st = st;
+    memcpy(k->id, id, strlen(id) + 1);
+    txn_server_set_user(st, k, on_committing_txn_end);
+    store_sync(c->bindings.store, &k->w, on_committed);
+    return 0;
+}
+
 int registrar_handle(struct rd_ctx *c, struct txn_server *st, const osip_message_t *req,
                      const struct addr *src)
 {
@@ -273,6 +329,8 @@ int registrar_handle(struct rd_ctx *c, struct txn_server *st, const osip_message
             err = txn_reply_status(&c->reply, st, err == -ENOMEM ? 500 : 400, NULL);
             goto out;
         }
+        err = answer_when_kept(c, st, req, r.id);
+        goto out;
     }
     err = answer_ok(c, st, req, r.id);
 out:

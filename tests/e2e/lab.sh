@@ -190,6 +190,7 @@ start_capture() {
 write_configs() {
     local n ka
     cat >"$LAB_DIR/redirectd.conf" <<CONF
+store = "sqlite:$LAB_DIR/redirectd.db";
 listen = "${ADDR[r20]}:5060";
 proxies = [ "${ADDR[p11]}:5060", "${ADDR[p13]}:5060" ];
 log_level = "debug";

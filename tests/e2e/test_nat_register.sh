@@ -90,6 +90,7 @@ check "the public side cannot reach the LAN except through the NAT" \
     bash -c "! ip netns exec $PUB ip route get $PHONE >/dev/null 2>&1"
 
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "$PROXY:5070";
 proxies = [ "$PROXY" ];
 CONF

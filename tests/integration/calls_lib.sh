@@ -78,6 +78,7 @@ calls_net() {
     RELAY_MIN=$1 RELAY_MAX=$2
     calls_ports P11 P13 R Y MON DEAD PH14 PH16 PH18 RTP14 RTP16 RTP18
     cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P11", "127.0.0.1:$P13" ];
 log_level = "debug";

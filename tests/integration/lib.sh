@@ -51,6 +51,7 @@ while True:
 write_confs() {
     local p=$1 r=$2 y=$3
     cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$r";
 proxies = [ "127.0.0.1:$p" ];
 CONF

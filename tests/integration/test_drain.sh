@@ -11,6 +11,7 @@ P=$(free_port); R=$(free_port); Y=$(free_port)
 S=$(python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P" ];
 stats = "127.0.0.1:$S";

@@ -44,6 +44,7 @@ S_PROXY=$(free_tcp_port); S_REDIR=$(free_tcp_port); S_RELAY=$(free_tcp_port)
 # ---------------------------------------------------------------- redirectd
 write_redirectd() { # STATS_LINE
     cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P" ];
 $1

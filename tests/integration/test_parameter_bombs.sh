@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib.sh"
 
 P=$(free_port); R=$(free_port); Y=$(free_port)
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1" ];
 CONF

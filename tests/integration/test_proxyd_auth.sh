@@ -29,6 +29,7 @@ P=$(free_port); P2=$(free_port); P3=$(free_port); R=$(free_port); Y=$(free_port)
 A=$(free_port)
 S=$(free_port); S2=$(free_port)
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1" ];
 CONF

@@ -15,6 +15,7 @@ P=$(free_port); P2=$(free_port); R=$(free_port); Y=$(free_port); A=$(free_port)
 # Phone ports are picked right before use: other tests on this machine
 # pick ports too, and a port chosen long before could be taken meanwhile.
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1" ];
 CONF

@@ -24,6 +24,7 @@ source "$(dirname "$0")/proxyd_lib.sh"
 
 P=$(free_port); R=$(free_port); Y=$(free_port); A=$(free_port)
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1" ];
 default_expires = 3600;

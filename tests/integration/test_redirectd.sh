@@ -18,6 +18,7 @@ write_conf() { # write_conf LISTEN_PORT PROXIES...
     local port=$1; shift
     local list; list=$(printf '"%s", ' "$@"); list=${list%, }
     cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$port";
 proxies = [ $list ];
 default_expires = 60;

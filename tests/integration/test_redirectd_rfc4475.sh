@@ -15,6 +15,7 @@ source "$(dirname "$0")/lib.sh"
 
 R=$(free_port)
 cat >"$WORK/redirectd.conf" <<CONF
+store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";
 # any port on 127.0.0.1: each message goes out from a fresh socket, so a
 # retransmitted 302/404 of one message cannot be taken for the next one's answer

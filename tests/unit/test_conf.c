@@ -41,11 +41,14 @@ static void shipped_configs_load(void **state)
     struct relayd_conf y = {0};
     (void)state;
     assert_int_equal(conf_load(CONF_DIR "/proxyd.conf", proxyd_conf_keys, proxyd_conf_nkeys, &p,
-                               err, sizeof err), 0);
+                               err, sizeof err),
+                     0);
     assert_int_equal(conf_load(CONF_DIR "/redirectd.conf", redirectd_conf_keys,
-                               redirectd_conf_nkeys, &r, err, sizeof err), 0);
+                               redirectd_conf_nkeys, &r, err, sizeof err),
+                     0);
     assert_int_equal(conf_load(CONF_DIR "/relayd.conf", relayd_conf_keys, relayd_conf_nkeys, &y,
-                               err, sizeof err), 0);
+                               err, sizeof err),
+                     0);
     assert_int_equal(relayd_conf_finish(&y, err, sizeof err), 0);
     assert_int_equal(addr_port(&p.listen), 5060);
     assert_int_equal(r.proxies.n, 1);
@@ -65,11 +68,11 @@ static void defaults_and_nested_keys(void **state)
                                  "nat = { keepalive = \"options\"; max_expires = 30; };\n",
                                  &c, err, sizeof err),
                      0);
-    assert_int_equal(addr_port(&c.listen), 5060);          /* default */
-    assert_true(addr_equal(&c.advertise, &c.listen));      /* derived */
+    assert_int_equal(addr_port(&c.listen), 5060);     /* default */
+    assert_true(addr_equal(&c.advertise, &c.listen)); /* derived */
     assert_int_equal(c.nat.keepalive, KEEPALIVE_OPTIONS);
     assert_int_equal(c.nat.max_expires, 30);
-    assert_int_equal(c.nat.keepalive_interval, 20);        /* default inside a group */
+    assert_int_equal(c.nat.keepalive_interval, 20); /* default inside a group */
     assert_true(c.nat.private_contact_is_nat);
     assert_int_equal(c.relays.n, 2);
     assert_int_equal(c.log_level, LOGL_INFO);
@@ -86,10 +89,10 @@ static void errors_name_the_line(void **state)
     } cases[] = {
         {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\nlisten = \"nope\";\n",
          ":3:", "listen"},
-        {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\nlisten = 5;\n", ":3:",
-         "expected a string"},
-        {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\n\ntypo = 1;\n", ":4:",
-         "unknown setting"},
+        {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\nlisten = 5;\n",
+         ":3:", "expected a string"},
+        {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\n\ntypo = 1;\n",
+         ":4:", "unknown setting"},
         {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\nnat = { bad = 1; };\n",
          ":3:", "nat.bad"},
         {"redirect = \"127.0.0.1:5070\";\nrelays = [\"127.0.0.1:5080\"];\n"
@@ -131,6 +134,13 @@ static void cross_key_rules(void **state)
     r.max_expires = 50;
     assert_int_equal(redirectd_conf_finish(&r, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "max_expires"));
+    /* issue #17: a store redirectd cannot open is refused at load */
+    r.max_expires = 200;
+    r.store = (char *)"disk:/x";
+    assert_int_equal(redirectd_conf_finish(&r, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "store"));
+    r.store = (char *)"sqlite:/var/lib/pinhole/redirectd.db";
+    assert_int_equal(redirectd_conf_finish(&r, err, sizeof err), 0);
 }
 
 static void missing_file(void **state)
@@ -138,8 +148,9 @@ static void missing_file(void **state)
     char err[256];
     struct proxyd_conf c = {0};
     (void)state;
-    assert_int_equal(conf_load("/nonexistent/x.conf", proxyd_conf_keys, proxyd_conf_nkeys, &c,
-                               err, sizeof err), -EINVAL);
+    assert_int_equal(
+        conf_load("/nonexistent/x.conf", proxyd_conf_keys, proxyd_conf_nkeys, &c, err, sizeof err),
+        -EINVAL);
     assert_non_null(strstr(err, "/nonexistent/x.conf"));
 }
 

@@ -117,8 +117,10 @@ static void handle_request(const struct txn_intake *in, osip_message_t **mp, con
     }
     in->counters.requests[method]++;
     in->dispatch(in->arg, st, m, method, src);
-    /* Never leave a transaction unanswered until server_max_ms. */
-    if (!txn_server_is_final(st))
+    /* Never leave a transaction unanswered until server_max_ms, unless a
+     * handler took it to answer later (txn_server_set_user: redirectd's
+     * REGISTER waiting for its commit). */
+    if (!txn_server_is_final(st) && !txn_server_user(st))
         txn_reply_status(in->reply, st, 500, NULL);
 }
 

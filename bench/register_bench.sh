@@ -16,8 +16,11 @@
 # socket each), which SIPp needs to keep up. (SIPp's socket-per-call
 # mode, -t un, saturates SIPp's own CPU at about 3000 calls/s here.)
 #
-# Two modes in one run (issue #14), each on freshly started daemons:
-#   plain  proxyd without an auth section: one round trip per registration
+# Three modes in one run (issues #14, #17), each on freshly started daemons:
+#   memory as plain, with redirectd's store = "memory" (nothing kept)
+#   plain  proxyd without an auth section: one round trip per registration;
+#          redirectd with the shipped store (SQLite): each 200 waits for its
+#          binding's group commit
 #   auth   proxyd with digest authentication (auth.algorithms = "MD5", the
 #          one SIPp computes): REGISTER, 401, REGISTER with credentials
 #          (each phone its own user, from USERS generated users), 200 --
@@ -39,7 +42,7 @@ RATES=${RATES:-"1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"}
 PER_SOURCE_PLAIN=1500
 PER_SOURCE_AUTH=900
 STEP_S=${STEP_S:-4}
-MODES=${MODES:-"plain auth"}
+MODES=${MODES:-"plain auth memory"}
 USERS=60000
 HZ=$(getconf CLK_TCK)
 
@@ -67,13 +70,18 @@ print(s.getsockname()[1])'
 }
 P=$(free_port); R=$(free_port)
 
-cat >"$WORK/redirectd.conf" <<CONF
-store = "sqlite:$WORK/redirectd.db";
+write_redirectd_conf() { # mode: "memory" keeps nothing, the others the shipped default
+    local store="sqlite:$WORK/redirectd.db"
+    [ "$1" = memory ] && store=memory
+    rm -f "$WORK"/redirectd.db*
+    cat >"$WORK/redirectd.conf" <<CONF
+store = "$store";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$P" ];
 max_expires = 7200;
 log_level = "warn";
 CONF
+}
 write_proxyd_conf() { # mode
     cat >"$WORK/proxyd.conf" <<CONF
 listen = "127.0.0.1:$P";
@@ -178,6 +186,7 @@ udp_drops() { awk '/^Udp: [0-9]/{print $6; exit}' /proc/net/snmp; }
 # proxyd's per-source budget of 2000/s) sharing RATE; waits for them.
 start_daemons() { # mode
     write_proxyd_conf "$1"
+    write_redirectd_conf "$1"
     taskset -c 0 "$BUILD/redirectd" -f -c "$WORK/redirectd.conf" 2>"$WORK/redirectd.log" &
     RPID=$!; PIDS+=("$RPID"); disown "$RPID"
     taskset -c 0 "$BUILD/proxyd" -f -c "$WORK/proxyd.conf" 2>"$WORK/proxyd.log" &
@@ -258,6 +267,19 @@ PY
 done
 echo "[$MODE] highest sustained rate (no failure, no retransmission): $best REGISTER/s"
 stop_daemons
+if [ "$MODE" != memory ] && [ -f "$WORK/redirectd.db" ]; then
+    # every binding the run registered, as redirectd committed it
+    python3 - "$WORK/redirectd.db" <<'PY'
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT count(*), sum(length(k) + length(v)) FROM bindings").fetchone()
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+if rows[0]:
+    print("[store] %d bindings on disk: %d bytes of key and value each, %d bytes of file each"
+          % (rows[0], rows[1] / rows[0], pages / rows[0]))
+PY
+fi
 BEST=$best
 }
 
@@ -267,6 +289,11 @@ for m in $MODES; do
     RESULT[$m]=$BEST
     echo
 done
+if [ -n "${RESULT[plain]:-}" ] && [ -n "${RESULT[memory]:-}" ] && [ "${RESULT[memory]}" -gt 0 ]; then
+    echo "REGISTER/s with the sqlite store ${RESULT[plain]}, with memory ${RESULT[memory]}:" \
+        "sqlite/memory = $(python3 -c "print(round(${RESULT[plain]} / ${RESULT[memory]}, 2))")" \
+        "(issue #17 wants >= 0.80)"
+fi
 if [ -n "${RESULT[plain]:-}" ] && [ -n "${RESULT[auth]:-}" ] && [ "${RESULT[plain]}" -gt 0 ]; then
     echo "REGISTER/s plain ${RESULT[plain]}, with auth ${RESULT[auth]}:" \
         "auth/plain = $(python3 -c "print(round(${RESULT[auth]} / ${RESULT[plain]}, 2))")" \

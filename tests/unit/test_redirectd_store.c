@@ -69,7 +69,7 @@ static void test_200_waits_for_the_commit(void **state)
     rd_register(f, &f->a, "16", CHANNEL, "reg-1@a", 1, "");
     assert_int_equal(f->wire.n, 0); /* in the table, not on disk yet: no 200 */
     assert_non_null(find(s, "16"));
-    rd_run_ms(f, 20);
+    rd_run_ms(f, 60);
     osip_message_t *m = rd_expect(f, &f->a, 200);
     rd_assert_contact(m, CHANNEL);
     sip_free(m);
@@ -97,7 +97,7 @@ static void test_a_restart_answers_every_binding(void **state)
              "CSeq: 9 REGISTER\n"
              "Contact: <" SOFT ">;q=0.4\n"
              "Content-Length: 0\n\n");
-    rd_run_ms(f, 30);
+    rd_run_ms(f, 80);
     assert_int_equal(rd_responses(f, 200), 202);
     fake_wire_clear(&f->wire);
 
@@ -136,7 +136,7 @@ static void test_what_goes_is_forgotten(void **state)
     rd_register(f, &f->a, "16", CHANNEL, "desk@a", 1, "");
     rd_register(f, &f->a, "17", "sip:17@198.51.100.28:1111", "p17@a", 1, "");
     rd_register(f, &f->a, "18", "sip:18@198.51.100.28:2222", "p18@a", 1, "Expires: 1\n");
-    rd_run_ms(f, 20);
+    rd_run_ms(f, 60);
     fake_wire_clear(&f->wire);
     /* 16 unregisters; 17's phone moves to a new NAT port (same Call-ID) */
     rd_register(f, &f->a, "16", CHANNEL, "desk@a", 2, "Expires: 0\n");
@@ -163,7 +163,7 @@ static void test_a_store_failure_is_500(void **state)
     assert_int_equal(sqlite3_exec(db, "DROP TABLE bindings", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     rd_register(f, &f->a, "16", CHANNEL, "desk@a", 1, "");
-    rd_run_ms(f, 20);
+    rd_run_ms(f, 60);
     osip_message_t *m = rd_expect(f, &f->a, 500);
     assert_int_equal(rd_responses(f, 200), 0);
     sip_free(m);

@@ -126,7 +126,7 @@ static void test_sqlite_keeps_what_was_synced(void **state)
     assert_int_equal(store_put(s, "16\x1fsip:16@203.0.113.5:6000", "soft2", 5, now + 90000), 0);
     store_sync(s, &w.w, on_synced);
     assert_int_equal(w.calls, 0); /* never from inside */
-    run_for(f, 20);
+    run_for(f, 60);
     assert_int_equal(w.calls, 1);
     assert_int_equal(w.err, 0);
     struct store_stats st;
@@ -195,7 +195,7 @@ static void test_commits_are_grouped(void **state)
             store_sync(s, &w[1].w, on_synced);
     }
     store_sync(s, &w[2].w, on_synced);
-    run_for(f, 30);
+    run_for(f, 80);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(w[i].calls, 1);
         assert_int_equal(w[i].err, 0);
@@ -222,7 +222,7 @@ static void test_a_failed_commit_reaches_its_waits(void **state)
     sqlite3_close(db);
     assert_int_equal(store_put(s, "a", "1", 1, store_now_unix_ms() + 1000), 0);
     store_sync(s, &w.w, on_synced);
-    run_for(f, 20);
+    run_for(f, 60);
     assert_int_equal(w.calls, 1);
     assert_int_equal(w.err, -EIO);
     struct store_stats st;

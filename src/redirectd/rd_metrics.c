@@ -9,6 +9,7 @@
 
 #include "pinhole/log.h"
 #include "pinhole/metrics.h"
+#include "pinhole/store.h"
 
 struct rd_metrics {
     struct loop *loop;
@@ -20,6 +21,9 @@ struct rd_metrics {
     uint64_t bindings;    /* refreshed per scrape */
     uint64_t expired;
     uint64_t table_bytes;
+    struct store_stats store; /* refreshed per scrape */
+    uint64_t store_queued;
+    uint64_t store_loaded;
 };
 
 static void refresh(void *arg)
@@ -33,6 +37,10 @@ static void refresh(void *arg)
     m->bindings = client_table_count(ct);
     m->expired = client_table_expired(ct);
     m->table_bytes = mem.overhead + mem.strings;
+    const struct binding_store *bs = redirector_bindings(m->r);
+    store_get_stats(bs->store, &m->store);
+    m->store_queued = m->store.queued;
+    m->store_loaded = bs->loaded;
 }
 
 static int add(struct rd_metrics *m, const char *name, enum metric_type type, const char *help,
@@ -70,6 +78,16 @@ static int register_series(struct rd_metrics *m)
         "Bindings removed because their registration ran out", &m->expired);
     add(m, "pinhole_redirectd_table_bytes", METRIC_GAUGE,
         "Memory held by the client table (structure and strings)", &m->table_bytes);
+    add(m, "pinhole_redirectd_store_commits_total", METRIC_COUNTER,
+        "Groups of binding changes committed to the store", &m->store.commits);
+    add(m, "pinhole_redirectd_store_writes_total", METRIC_COUNTER,
+        "Binding changes (written or removed) committed to the store", &m->store.writes);
+    add(m, "pinhole_redirectd_store_failures_total", METRIC_COUNTER,
+        "Commits the store refused (their REGISTERs answered 500)", &m->store.failures);
+    add(m, "pinhole_redirectd_store_queued", METRIC_GAUGE,
+        "Binding changes waiting for their commit", &m->store_queued);
+    add(m, "pinhole_redirectd_store_loaded", METRIC_GAUGE,
+        "Bindings loaded from the store at start", &m->store_loaded);
     return metrics_error(m->reg);
 }
 

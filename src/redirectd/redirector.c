@@ -101,6 +101,11 @@ void redirector_free(struct redirector *r)
     free(r);
 }
 
+const struct binding_store *redirector_bindings(const struct redirector *r)
+{
+    return &r->ctx.bindings;
+}
+
 void redirector_reconfigure(struct redirector *r, const struct redirectd_conf *conf)
 {
     r->ctx.conf = conf;

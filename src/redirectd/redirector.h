@@ -56,5 +56,7 @@ const struct redirectd_stats *redirector_stats(const struct redirector *r);
 void redirector_txn_stats(const struct redirector *r, struct txn_stats *out);
 /* The client table (for tests and, later, the metrics endpoint). */
 struct client_table *redirector_clients(const struct redirector *r);
+/* The table's store (binding_store.h). Owned by the redirector. */
+const struct binding_store *redirector_bindings(const struct redirector *r);
 
 #endif

@@ -10,12 +10,14 @@ source "$(dirname "$0")/lib.sh"
 CLIENT="$SRC_DIR/tests/integration/store_client.py"
 R=$(free_port)
 PA=$(free_port)
+S=$(free_port)
 
 conf() { # conf STORE
     cat >"$WORK/redirectd.conf" <<CONF
 store = "$1";
 listen = "127.0.0.1:$R";
 proxies = [ "127.0.0.1:$PA" ];
+stats = "127.0.0.1:$S";
 log_level = "notice";
 CONF
 }
@@ -49,5 +51,10 @@ check "sqlite: the 990 still registered answered 302 with their own Contact, the
 check "the restart said how many bindings it loaded" \
     grep -q "990 bindings loaded" "$WORK/redirectd.log"
 check "the database is in WAL mode (its -wal file exists)" test -e "$WORK/redirectd.db-wal"
+metrics=$(python3 "$SRC_DIR/tests/integration/metrics_client.py" scrape "$S" metrics)
+check "metrics: 990 bindings loaded, none queued, no failed commit" \
+    bash -c "grep -qx 'pinhole_redirectd_store_loaded 990' <<<'$metrics' &&
+             grep -qx 'pinhole_redirectd_store_queued 0' <<<'$metrics' &&
+             grep -qx 'pinhole_redirectd_store_failures_total 0' <<<'$metrics'"
 stop_daemon "$RPID" redirectd
 finish

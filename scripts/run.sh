@@ -15,10 +15,10 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# conf/redirectd.conf keeps its bindings in /var/lib/pinhole (the systemd
-# unit's StateDirectory).
+# conf/redirectd.conf keeps its bindings and conf/proxyd.conf its NAT clients
+# in /var/lib/pinhole (the systemd units' StateDirectory).
 mkdir -p /var/lib/pinhole 2>/dev/null ||
-    echo "pinhole: cannot create /var/lib/pinhole: set store = \"memory\" in conf/redirectd.conf" >&2
+    echo "pinhole: cannot create /var/lib/pinhole: set store/state = \"memory\" in conf/*.conf" >&2
 
 for d in redirectd relayd proxyd; do
     # Process substitution keeps $! the daemon's own pid (not sed's).

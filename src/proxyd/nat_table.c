@@ -27,7 +27,20 @@ struct nat_table {
     struct nat_client *cursor; /* next on the ring; NULL when empty */
     size_t count;
     uint32_t next_id;
+    const struct nat_journal *journal;
 };
+
+static void tell_put(const struct nat_table *nt, const char *aor, const struct nat_binding *b)
+{
+    if (nt->journal)
+        nt->journal->put(nt->journal->arg, aor, b);
+}
+
+static void tell_gone(const struct nat_table *nt, const char *aor, const struct addr *nat)
+{
+    if (nt->journal)
+        nt->journal->gone(nt->journal->arg, aor, nat);
+}
 
 static void ring_insert(struct nat_table *nt, struct nat_client *c)
 {
@@ -180,6 +193,7 @@ static void evict_soonest(struct nat_table *nt, struct nat_client **first)
             victim = pp;
     struct nat_client *c = *victim;
     *victim = c->sibling;
+    tell_gone(nt, c->aor, &c->b.nat);
     client_free(nt, c);
 }
 
@@ -214,13 +228,18 @@ int nat_table_put(struct nat_table *nt, const char *aor, const struct addr *nat,
         at = find_phone(&first, phone);
     if (at) {
         struct nat_client *c = *at;
+        if (!addr_equal(&c->b.nat, nat))
+            tell_gone(nt, aor, &c->b.nat); /* the phone moved */
         c->b.nat = *nat;
         c->b.phone = phone;
         c->b.tp = *tp;
         c->b.expires_at_ms = expires_at_ms;
         c->b.missed = 0;
         c->b.id = ++nt->next_id;
-        return store(nt, aor, first);
+        int err = store(nt, aor, first);
+        if (!err)
+            tell_put(nt, aor, &c->b);
+        return err;
     }
     size_t n = 0;
     for (const struct nat_client *c = first; c; c = c->sibling)
@@ -247,6 +266,7 @@ int nat_table_put(struct nat_table *nt, const char *aor, const struct addr *nat,
     }
     nt->count++;
     ring_insert(nt, c);
+    tell_put(nt, aor, &c->b);
     return 0;
 }
 
@@ -286,6 +306,7 @@ bool nat_table_remove(struct nat_table *nt, const char *aor)
         return false;
     while (c) {
         struct nat_client *next = c->sibling;
+        tell_gone(nt, aor, &c->b.nat);
         client_free(nt, c);
         c = next;
     }
@@ -300,6 +321,7 @@ bool nat_table_remove_at(struct nat_table *nt, const char *aor, const struct add
         return false;
     struct nat_client *c = *at;
     *at = c->sibling;
+    tell_gone(nt, aor, &c->b.nat);
     client_free(nt, c);
     (void)store(nt, aor, first); /* shrinking: no allocation, cannot fail */
     return true;
@@ -313,9 +335,15 @@ bool nat_table_remove_phone(struct nat_table *nt, const char *aor, uint64_t phon
         return false;
     struct nat_client *c = *at;
     *at = c->sibling;
+    tell_gone(nt, aor, &c->b.nat);
     client_free(nt, c);
     (void)store(nt, aor, first);
     return true;
+}
+
+void nat_table_set_journal(struct nat_table *nt, const struct nat_journal *j)
+{
+    nt->journal = j;
 }
 
 struct visit {

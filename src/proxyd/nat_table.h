@@ -85,6 +85,18 @@ void nat_table_foreach(const struct nat_table *nt, nat_table_visit_cb cb, void *
 /* Drops every entry expiring at or before now_ms (the timer calls this). */
 void nat_table_expire(struct nat_table *nt, uint64_t now_ms);
 
+/* What the table tells its persistence (nat_store.h) of every change: a
+ * phone's entry written (new, refreshed, moved to a new NAT address) and
+ * an entry gone (removed, moved away from, evicted). Expiry is not told:
+ * the store forgets on its own. The callbacks must not change the table. */
+struct nat_journal {
+    void (*put)(void *arg, const char *aor, const struct nat_binding *b);
+    void (*gone)(void *arg, const char *aor, const struct addr *nat);
+    void *arg;
+};
+/* j (borrowed; NULL: none) is told from now on. */
+void nat_table_set_journal(struct nat_table *nt, const struct nat_journal *j);
+
 /* The next client on the keepalive ring (each call moves on by one, wrapping
  * around). *aor points into the table and is valid until the table next
  * changes. Returns 0 or -ENOENT when the table is empty. */

@@ -11,6 +11,7 @@
 #include "intake.h"
 #include "keepalive.h"
 #include "messaging.h"
+#include "nat_store.h"
 #include "pinhole/log.h"
 #include "registration.h"
 
@@ -25,10 +26,11 @@
 #define T1_MIN_MS 1
 #define T1_MAX_MS 500
 struct proxy {
-    struct proxy_env env;  /* loop, transactions, NAT table, config, counters */
-    struct udp_sock *sock; /* NULL when built on a caller's transport */
-    struct transport tp;   /* what every module sends through: counts, then wire */
-    struct transport wire; /* the socket's (or the caller's) transport */
+    struct proxy_env env;   /* loop, transactions, NAT table, config, counters */
+    struct udp_sock *sock;  /* NULL when built on a caller's transport */
+    struct transport tp;    /* what every module sends through: counts, then wire */
+    struct transport wire;  /* the socket's (or the caller's) transport */
+    struct nat_store state; /* the NAT client table's copy (issue #17) */
     struct intake intake;
     struct registration *reg;
     struct keepalive *ka;
@@ -180,6 +182,13 @@ int proxy_new(struct proxy **out, struct loop *l, const struct proxyd_conf *cfg,
     }
     p->wire = *tp;
     wrap_transport(p);
+    /* the NAT clients of before a restart, keepalives and all (issue #17) */
+    err = nat_store_open(&p->state, cfg->state ? cfg->state : "memory", l, p->env.nat, &p->tp);
+    if (err) {
+        proxy_env_close(&p->env);
+        free(p);
+        return err;
+    }
     intake_init(&p->intake, &p->env,
                 &(struct intake_handlers){.on_request = dispatch,
                                           .on_ack = on_ack,
@@ -211,6 +220,7 @@ void proxy_free(struct proxy *p)
     /* The env first: its transaction layer frees transactions without
      * callbacks, so the contexts freed next are referenced by nothing. */
     timer_free(p->drain_check);
+    nat_store_close(&p->state); /* the table still exists: what is queued is kept */
     proxy_env_close(&p->env);
     registration_free(p->reg);
     messaging_free(p->msg);
@@ -392,6 +402,11 @@ static int reload_auth(struct proxy *p)
 
 int proxy_reload(struct proxy *p, const struct proxyd_conf *cfg)
 {
+    if (strcmp(cfg->state ? cfg->state : "memory",
+               p->env.cfg->state ? p->env.cfg->state : "memory") != 0) {
+        log_error("reload: state cannot change while running; restart instead");
+        return -EINVAL;
+    }
     if (!addr_equal(&cfg->listen, &p->env.cfg->listen)) {
         char was[ADDR_STRLEN], now[ADDR_STRLEN];
         log_error("reload: listen cannot change while running (%s -> %s); restart instead",

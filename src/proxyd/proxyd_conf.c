@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pinhole/digest.h"
+#include "pinhole/store.h"
 
 #define K(field) offsetof(struct proxyd_conf, field)
 
@@ -60,6 +61,8 @@ const struct conf_key proxyd_conf_keys[] = {
     {"limits.max_transactions", CONF_INT, K(limits.max_transactions), "200000", false, 100,
      100000000, NULL,
      "server transactions held at once; beyond, new requests get 503 with Retry-After"},
+    {"state", CONF_STRING, K(state), "memory", false, 0, 0, NULL,
+     "where the NAT client table survives a restart: \"sqlite:PATH\" or \"memory\""},
     {"stats", CONF_ADDR, K(stats), NULL, false, 0, 0, NULL,
      "HTTP address for Prometheus metrics and pinholectl (unset: off)"},
     {"log_level", CONF_LOG_LEVEL, K(log_level), "info", false, 0, 0, NULL,
@@ -111,6 +114,11 @@ int proxyd_conf_finish(void *cfg, char *err, size_t errlen)
     }
     if (c->relays.n == 0) {
         snprintf(err, errlen, "relays: at least one relayd address is needed");
+        return -EINVAL;
+    }
+    if (store_spec_valid(c->state) != 0) {
+        snprintf(err, errlen, "state \"%s\": not \"memory\" nor \"sqlite:PATH\"",
+                 c->state ? c->state : "");
         return -EINVAL;
     }
     return 0;

@@ -33,6 +33,7 @@ struct proxyd_conf {
         int max_transactions; /* server transactions held; 0: no cap */
     } limits;
     int timer_c; /* s an INVITE branch may ring before it is CANCELled (408 upstream) */
+    char *state; /* "memory", "sqlite:PATH": the NAT client table (nat_store.h) */
     struct addr stats;
     enum log_level log_level;
 };

@@ -9,6 +9,7 @@
 #   lab.sh addr NODE              the node's address
 #   lab.sh password ID            client ID's password (the proxies' users file)
 #   lab.sh capture-stop           flush and close the public-segment capture
+#   lab.sh crash NODE             kill -9 NODE's daemon, start it again (same store)
 #   lab.sh status                 the lab's namespaces and processes
 #   lab.sh gc                     remove labs whose owner process is gone
 #
@@ -213,6 +214,7 @@ listen = "${ADDR[p$n]}:5060";
 redirect = "${ADDR[r20]}:5060";
 relays = [ "${ADDR[y22]}:5060" ];
 nat = { keepalive_interval = ${!ka}; keepalive = "crlf"; max_expires = 120; };
+state = "sqlite:$LAB_DIR/proxyd-$n.db";
 log_level = "debug";
 CONF
         # Digest authentication (issue #14) of clients 14, 16 and 18, as a
@@ -259,6 +261,29 @@ start_daemon() {
     say "$name did not start:"
     tail -20 "$LAB_DIR/$name.log" >&2
     return 1
+}
+
+# crash NODE: kill -9 the node's daemon and start it again on the same
+# config and store (a crash and systemd's Restart=); its log so far is kept
+# as NAME.crashed.log.
+cmd_crash() {
+    local node=${1:-} name bin pid i
+    case "$node" in
+    p11 | p13) name=proxyd-${node#p} bin=proxyd ;;
+    r20) name=redirectd bin=redirectd ;;
+    y22) name=relayd bin=relayd ;;
+    *) die "crash p11|p13|r20|y22" ;;
+    esac
+    OWNER=$(state_get owner)
+    [ -n "$OWNER" ] || die "no lab owner in $LAB_DIR/state"
+    pid=$(cat "$LAB_DIR/$name.pid" 2>/dev/null) || die "$name is not running"
+    kill -KILL "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do [ -f "$LAB_DIR/$name.rc" ] && break; sleep 0.05; done
+    mv "$LAB_DIR/$name.log" "$LAB_DIR/$name.crashed.log"
+    rm -f "$LAB_DIR/$name.rc"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+    start_daemon "$node" "$name" "$bin"
 }
 
 start_daemons() {
@@ -462,6 +487,7 @@ main() {
     addr) [ -n "${ADDR[${1:-}]:-}" ] || die "no node ${1:-}"; echo "${ADDR[$1]}" ;;
     password) [ -n "${1:-}" ] || die "password ID"; lab_password "$1" ;;
     capture-stop) need_lab_dir; cmd_capture_stop ;;
+    crash) need_lab_dir; cmd_crash "$@" ;;
     status) cmd_status ;;
     gc) cmd_gc ;;
     *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;

@@ -17,12 +17,18 @@
 # Both clients sit behind identical NATs and registered the same way; only
 # the keepalive setting of their proxies differs.
 #
+# Then proxy 11 crashes (kill -9) and starts again on its state file
+# (issue #17): it sends 16 keepalives at once from its stored NAT client
+# table, so after another idle of twice the NAT timeout 14's call still
+# reaches 16, with media; with state = "memory" the restarted proxy would
+# know no client and NAT 28 would forget 16 as NAT 30 forgot 18.
+#
 # Needs root, ip netns and nftables (exit 77 = skipped otherwise).
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_require
 UDP_TIMEOUT=10
 KEEPALIVE=4
-E2E_TIMEOUT=120
+E2E_TIMEOUT=170
 
 lab_up --nat symmetric --capture --udp-timeout "$UDP_TIMEOUT" \
     --keepalive-11 "$KEEPALIVE" --keepalive-13 0
@@ -49,6 +55,17 @@ check "18's phone, listening all along, received no INVITE" \
     bash -c "! grep -q '^INVITE ' '$WORK/ka-c18.msg' 2>/dev/null"
 kill -KILL "${UAS_PID[ka-c18]}" 2>/dev/null
 wait "${UAS_PID[ka-c18]}" 2>/dev/null
+
+log "--- proxy 11 crashes and restarts on its state file, then idle again for $idle s"
+check "proxy 11 restarted after kill -9" "$LAB" crash p11
+check "proxy 11 loaded its NAT client 16 from its state" \
+    grep -q "1 NAT clients loaded" "$LAB_DIR/proxyd-11.log"
+uas_start ka2-c16 c16 16
+sleep "$idle"
+uac_run ka2-c14 c14 "$P13" 16 14
+uas_wait ka2-c16
+rtp_check ka2-c14 ka2-c16
+relay_idle
 
 "$LAB" capture-stop
 python3 "$CHECK" keepalives "$LAB_DIR/public.pcapng" >"$WORK/keepalives.txt" 2>&1

@@ -150,3 +150,18 @@ char *sip_wire_line(const osip_message_t *m, const char *name)
         fail_msg("no %s line on the wire", name);
     return line;
 }
+
+void test_tmpdir(char *dir, size_t len, const char *name)
+{
+    int n = snprintf(dir, len, "/tmp/pinhole-%s-XXXXXX", name);
+    assert_true(n > 0 && (size_t)n < len);
+    assert_non_null(mkdtemp(dir));
+}
+
+void test_rmtree(const char *dir)
+{
+    char cmd[256];
+    int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_true(n > 0 && (size_t)n < sizeof cmd && !strchr(dir, '\''));
+    assert_int_equal(system(cmd), 0);
+}

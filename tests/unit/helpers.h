@@ -58,4 +58,12 @@ void fake_wire_clear(struct fake_wire *w);
 /* Parses "IP:port" or fails the test. */
 struct addr test_addr(const char *text);
 
+/* ---- files ---- */
+
+/* A fresh directory /tmp/pinhole-NAME-XXXXXX into dir[len] (a store's
+ * database lives there); fails the test when it cannot be made. */
+void test_tmpdir(char *dir, size_t len, const char *name);
+/* Removes dir and everything in it; fails the test on error. */
+void test_rmtree(const char *dir);
+
 #endif

@@ -23,8 +23,7 @@ static int setup(void **state)
 {
     static struct fx f;
     memset(&f, 0, sizeof f);
-    snprintf(f.dir, sizeof f.dir, "/tmp/pinhole-natstore-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
+    test_tmpdir(f.dir, sizeof f.dir, "natstore");
     snprintf(f.path, sizeof f.path, "%s/proxyd.db", f.dir);
     snprintf(f.spec, sizeof f.spec, "sqlite:%s", f.path);
     assert_int_equal(loop_new(&f.loop), 0);
@@ -36,10 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[160];
     loop_free(f->loop);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(f->dir);
     return 0;
 }
 

@@ -37,8 +37,7 @@ static int setup(void **state)
     static struct sfx s;
     memset(&s, 0, sizeof s);
     assert_int_equal(rd_setup((void **)&s.f), 0);
-    snprintf(s.dir, sizeof s.dir, "/tmp/pinhole-rdstore-XXXXXX");
-    assert_non_null(mkdtemp(s.dir));
+    test_tmpdir(s.dir, sizeof s.dir, "rdstore");
     snprintf(s.path, sizeof s.path, "%s/redirectd.db", s.dir);
     snprintf(s.spec, sizeof s.spec, "sqlite:%s", s.path);
     restart(&s);
@@ -49,11 +48,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct sfx *s = *state;
-    char cmd[160];
     void *f = s->f;
     rd_teardown(&f);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", s->dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(s->dir);
     return 0;
 }
 

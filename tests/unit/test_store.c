@@ -32,8 +32,7 @@ static int setup(void **state)
 {
     static struct fx f;
     memset(&f, 0, sizeof f);
-    snprintf(f.dir, sizeof f.dir, "/tmp/pinhole-store-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
+    test_tmpdir(f.dir, sizeof f.dir, "store");
     snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
     snprintf(f.spec, sizeof f.spec, "sqlite:%s", f.path);
     assert_int_equal(loop_new(&f.loop), 0);
@@ -44,10 +43,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[160];
     loop_free(f->loop);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    test_rmtree(f->dir);
     return 0;
 }
 

@@ -157,7 +157,7 @@ void call_expire_in(struct call *c, uint64_t ms)
     (void)table_touch(c->m->calls->t, c->call_id, deadline(c->m->calls, ms));
 }
 
-struct call_branch *call_branch_at(struct call *c, const struct addr *addr)
+const struct call_branch *call_branch_at(const struct call *c, const struct addr *addr)
 {
     for (size_t i = 0; i < c->nbr; i++)
         if (addr_equal(&c->br[i].hop, addr))

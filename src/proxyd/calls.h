@@ -118,7 +118,7 @@ void call_expire_in(struct call *c, uint64_t ms);
 void call_note_final(struct call *c, int status);
 
 /* The branch whose target is addr (a response's source), or NULL. */
-struct call_branch *call_branch_at(struct call *c, const struct addr *addr);
+const struct call_branch *call_branch_at(const struct call *c, const struct addr *addr);
 /* CANCELs every branch still ringing but `except` (may be NULL), with an
  * RFC 3326 Reason when reason is not NULL. */
 void call_cancel_branches(struct call *c, const struct call_branch *except, const char *reason);

@@ -183,14 +183,12 @@ static int build_forward(struct call *c, const struct call_branch *b, osip_messa
     return err;
 }
 
-/* One branch out; a branch that cannot be sent counts as answered `status`. */
-static int forward_branch(struct call *c, struct call_branch *b, const osip_message_t *invite)
+/* One branch out with fwd (taken, NULL: it could not be copied); a
+ * branch that cannot be sent counts as answered `status`. */
+static int forward_branch(struct call *c, struct call_branch *b, osip_message_t *fwd)
 {
     struct messaging *m = c->m;
-    osip_message_t *fwd = NULL;
-    int err = sip_clone(invite, &fwd);
-    if (!err)
-        err = build_forward(c, b, fwd);
+    int err = fwd ? build_forward(c, b, fwd) : -ENOMEM;
     if (err) {
         sip_free(fwd);
         b->status = err == -EINVAL ? 488 : 500;
@@ -216,13 +214,17 @@ static void forward(struct call *c)
     c->invite = NULL;
 
     for (size_t i = 0; i < c->nbr; i++) {
-        int st = forward_branch(c, &c->br[i], invite);
+        /* each branch its own copy, the last one the INVITE itself: an
+         * unforked call copies nothing */
+        osip_message_t *fwd = invite;
+        if (i + 1 < c->nbr && sip_clone(invite, &fwd) != 0)
+            fwd = NULL;
+        int st = forward_branch(c, &c->br[i], fwd);
         if (st == 0)
             sent++;
         else
             status = st;
     }
-    sip_free(invite);
     if (!sent) {
         call_fail(c, status);
         return;

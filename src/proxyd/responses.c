@@ -150,7 +150,7 @@ static void answer_upstream(struct call *c, struct call_branch *b, osip_message_
         return; /* a provisional after the call was answered: nobody needs it */
     report_answerer(c, resp, src);
     relay_upstream(c, b, resp, src);
-    if (status >= 200 && (status >= 300 || first_2xx))
+    if (status >= 300 || first_2xx)
         call_note_final(c, status);
     if (first_2xx) {
         c->won = b;
@@ -359,7 +359,7 @@ void responses_forward_stray(struct messaging *m, osip_message_t *resp, const st
         m->stats.stray_dropped++;
         return;
     }
-    const struct call_branch *b = c ? call_branch_at((struct call *)c, src) : NULL;
+    const struct call_branch *b = c ? call_branch_at(c, src) : NULL;
     if (forward_stateless(m, resp, src, c ? &c->res : NULL, b && b->nat, tp) != 0) {
         m->stats.stray_dropped++;
         return;

@@ -76,7 +76,10 @@ PY
 # many sessions it holds.
 calls_net() {
     RELAY_MIN=$1 RELAY_MAX=$2
-    calls_ports P11 P13 R Y MON DEAD PH14 PH16 PH18 RTP14 RTP16 RTP18
+    # one draw for every port, the test's own too (CALLS_EXTRA_PORTS: names
+    # of more variables), so no two of them are the same
+    # shellcheck disable=SC2086
+    calls_ports P11 P13 R Y MON DEAD PH14 PH16 PH18 RTP14 RTP16 RTP18 ${CALLS_EXTRA_PORTS:-}
     cat >"$WORK/redirectd.conf" <<CONF
 store = "sqlite:$WORK/redirectd.db";
 listen = "127.0.0.1:$R";

@@ -12,8 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/calls_lib.sh"
 
-calls_net 61520 61539
-calls_ports PH14B RTP14B
+CALLS_EXTRA_PORTS="PH14B RTP14B" calls_net 61520 61539
 capture_start
 register reg16 "$P11" "$PH16" 16 nat
 register reg14 "$P13" "$PH14" 14 pub
